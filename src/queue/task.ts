@@ -1,0 +1,62 @@
+/** Shapes shared by every task source (batch input, Redis) and the process layer. */
+
+export type TaskState = 'pending' | 'scheduled' | 'active' | 'completed' | 'failed' | 'cancelled';
+
+/** Why an attempt failed. Visible in `get`, in batch output and in metrics. */
+export type FailureReason =
+  | 'error'
+  | 'timeout'
+  | 'handler_crash'
+  | 'lease_lost'
+  | 'load_failed'
+  | 'cancelled';
+
+export const FAILURE_REASONS: readonly FailureReason[] = [
+  'error',
+  'timeout',
+  'handler_crash',
+  'lease_lost',
+  'load_failed',
+  'cancelled',
+];
+
+/** An error as reported by a handler or by the supervisor on its behalf. */
+export interface TaskError {
+  message: string;
+  type?: string;
+  stack?: string;
+  reason: FailureReason;
+}
+
+/** One attempt of one task, as handed to the process layer. */
+export interface TaskAttempt {
+  id: string;
+  payload: unknown;
+  /** Task type / name (runqy's `type`); optional. */
+  type?: string;
+  queue?: string;
+  /** Attempts already failed (runqy's `retry_count`). */
+  retryCount: number;
+  /** Maximum retries after the first attempt (runqy's `max_retry`). */
+  maxRetry: number;
+  /** Attempt timeout in ms; 0 or undefined = none. */
+  timeoutMs?: number;
+  meta?: Record<string, unknown>;
+}
+
+/** The outcome of one attempt: one shape for success and failure. */
+export type AttemptOutcome =
+  | { ok: true; result: unknown; durationMs: number }
+  | {
+      ok: false;
+      error: TaskError;
+      /** The handler (or the supervisor, for crashes and timeouts) asks for another attempt. */
+      retry: boolean;
+      retryAfterMs?: number;
+      durationMs: number;
+    };
+
+/** Progress and partial output a handler streams while it works. */
+export type TaskEvent =
+  | { type: 'progress'; taskId: string; progress: number; message?: string }
+  | { type: 'partial'; taskId: string; data: unknown };

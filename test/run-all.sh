@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The whole test command: builds, makes sure a Redis answers (starting a private one on a free
+# loopback port when none does), runs vitest and the Python SDK's unittest suites, and ends with
+# one line "N passed, N failed" summing every suite.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+started_redis_pid=""
+tmp="$(mktemp -d)"
+
+cleanup() {
+  if [ -n "$started_redis_pid" ]; then kill "$started_redis_pid" 2>/dev/null; wait "$started_redis_pid" 2>/dev/null; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+redis_answers() {
+  node -e '
+    const u = new URL(process.argv[1]);
+    const s = require("net").connect(Number(u.port || 6379), u.hostname);
+    s.setTimeout(1000, () => process.exit(1));
+    s.on("error", () => process.exit(1));
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d) => process.exit(String(d).includes("PONG") || String(d).includes("NOAUTH") ? 0 : 1));
+  ' "$REDIS_URL"
+}
+
+if ! redis_answers; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "run-all: no Redis at $REDIS_URL and no redis-server; installing it with apt-get" >&2
+    (apt-get install -y redis-server >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y redis-server >/dev/null 2>&1)) \
+      || { echo "run-all: could not install redis-server" >&2; echo "0 passed, 1 failed"; exit 1; }
+  fi
+  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$tmp" >"$tmp/redis.log" 2>&1 &
+  started_redis_pid=$!
+  export REDIS_URL="redis://127.0.0.1:$port"
+  for _ in $(seq 1 50); do redis_answers && break; sleep 0.1; done
+  echo "run-all: started redis-server on $REDIS_URL" >&2
+fi
+
+passed=0
+failed=0
+
+echo "== build" >&2
+if ! npx tsc -p tsconfig.json; then
+  echo "run-all: build failed" >&2
+  failed=$((failed + 1))
+fi
+
+echo "== vitest" >&2
+npx vitest run --reporter=default --reporter=json --outputFile.json="$tmp/vitest.json" "$@"
+if [ -s "$tmp/vitest.json" ]; then
+  read -r vp vf < <(node -e '
+    const r = require(process.argv[1]);
+    console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) + (r.numFailedTestSuites ?? 0) - (r.numFailedTests > 0 ? Math.min(r.numFailedTestSuites ?? 0, 0) : 0));
+  ' "$tmp/vitest.json")
+  passed=$((passed + vp)); failed=$((failed + vf))
+else
+  echo "run-all: vitest produced no report" >&2
+  failed=$((failed + 1))
+fi
+
+echo "== python unittest" >&2
+py="$(command -v python3)"
+if "$py" -m unittest discover -s sdk/python/tests -t sdk/python -v >"$tmp/py.log" 2>&1; then :; fi
+cat "$tmp/py.log" >&2
+if grep -qE '^Ran [0-9]+ tests?' "$tmp/py.log"; then
+  ran="$(grep -oE '^Ran [0-9]+' "$tmp/py.log" | grep -oE '[0-9]+')"
+  pf="$(grep -oE "^FAILED \(.*\)" "$tmp/py.log" | grep -oE "(failures|errors)=[0-9]+" | grep -oE "[0-9]+" | awk "{s+=\$1} END {print s+0}")"
+  pf="${pf:-0}"
+  passed=$((passed + ran - pf)); failed=$((failed + pf))
+else
+  echo "run-all: python unittest did not run" >&2
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
