@@ -54,6 +54,10 @@ export type AttemptOutcome =
       retry: boolean;
       retryAfterMs?: number;
       durationMs: number;
+      /** Never reached a handler (the pool stopped or became unhealthy first): requeue, count nothing. */
+      notStarted?: boolean;
+      /** Stopped by the supervisor's own shutdown, not by the handler: requeue without counting an attempt. */
+      interrupted?: boolean;
     };
 
 /** Progress and partial output a handler streams while it works. */

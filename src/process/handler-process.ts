@@ -1,0 +1,353 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { DroverError } from '../errors.js';
+import { LineSplitter } from '../protocol/line-splitter.js';
+import { LineWriter } from '../protocol/line-writer.js';
+import { HANDLER_ENV } from '../protocol/messages.js';
+import { parseHandlerLine, type HandlerLine } from '../protocol/parse-handler-line.js';
+import { toTaskMessage } from '../protocol/task-message.js';
+import type { AttemptOutcome, TaskAttempt, TaskEvent } from '../queue/task.js';
+import { describeExit, type ExitInfo } from './exit-info.js';
+import { InFlightTask } from './in-flight-task.js';
+import { signalGroup } from './process-group.js';
+import { spawnHandler, type HandlerCommand, type SpawnedHandler } from './spawn-handler.js';
+import { StderrTail } from './stderr-tail.js';
+
+export type ProcessMode = 'long' | 'oneshot';
+export type ProcessState = 'starting' | 'ready' | 'draining' | 'exited';
+
+export interface HandlerProcessOptions {
+  command: HandlerCommand;
+  mode: ProcessMode;
+  /** Stable name for logs, e.g. "slot-2#5" (slot 2, fifth process started in it). */
+  name: string;
+  maxLineBytes: number;
+  /** Load phase limit in ms; 0 = none. */
+  loadTimeoutMs: number;
+  /** After a cancel message, how long the handler has to answer before SIGTERM. */
+  cancelGraceMs: number;
+  /** After SIGTERM, how long before SIGKILL. */
+  killGraceMs: number;
+  logger: Logger;
+  onTaskEvent?: (event: TaskEvent) => void;
+}
+
+/** Counters a process keeps for metrics and tests. */
+export interface ProcessCounters {
+  strayLines: number;
+  unknownReplies: number;
+  lateReplies: number;
+  invalidLines: number;
+}
+
+/**
+ * One handler process: spawns it, waits for its ready line, writes task lines, matches
+ * replies by task_id, turns timeouts, crashes and protocol violations into typed outcomes.
+ * It never retries and never restarts: the pool decides that.
+ */
+export class HandlerProcess {
+  readonly name: string;
+  readonly mode: ProcessMode;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<ExitInfo>;
+  readonly counters: ProcessCounters = { strayLines: 0, unknownReplies: 0, lateReplies: 0, invalidLines: 0 };
+  state: ProcessState = 'starting';
+  /** Tasks this process accepts at once, from its ready line. */
+  concurrency = 1;
+  tasksStarted = 0;
+  readonly spawnedAt = Date.now();
+  readyAt: number | undefined;
+
+  readonly #opts: HandlerProcessOptions;
+  readonly #log: Logger;
+  readonly #child: SpawnedHandler;
+  readonly #stdin: LineWriter;
+  readonly #tail = new StderrTail();
+  readonly #inFlight = new Map<string, InFlightTask>();
+  #resolveReady!: () => void;
+  #rejectReady!: (error: DroverError) => void;
+  #loadError: string | undefined;
+  #loadTimer: NodeJS.Timeout | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+  #exitInfo: ExitInfo | undefined;
+
+  constructor(opts: HandlerProcessOptions) {
+    this.#opts = opts;
+    this.name = opts.name;
+    this.mode = opts.mode;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed by the pool; never an unhandled rejection
+    this.#child = spawnHandler(opts.command, { [HANDLER_ENV.mode]: opts.mode, [HANDLER_ENV.workerId]: opts.name });
+    this.#log = opts.logger.child({ proc: opts.name, pid: this.#child.pid });
+    this.#stdin = new LineWriter(this.#child.stdin);
+    this.#readProtocol(this.#child.stdout);
+    this.#readProtocol(this.#child.stdio[3] as Readable);
+    this.#readStderr(this.#child.stderr);
+    this.exited = this.#child.then((result) => {
+      const info: ExitInfo = { code: result.exitCode ?? null, signal: result.signal ?? null };
+      if (result.failed && info.code === null && info.signal === null && result.originalMessage) {
+        this.#tail.push(result.originalMessage);
+      }
+      this.#onExit(info);
+      return info;
+    });
+    if (opts.mode === 'oneshot') {
+      this.#markReady(1); // a ready line is accepted but not required in one-shot mode
+    } else if (opts.loadTimeoutMs > 0) {
+      this.#loadTimer = setTimeout(() => this.#loadTimedOut(), opts.loadTimeoutMs);
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** Task slots in use, including timed-out tasks the handler has not answered yet. */
+  get busy(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Free task slots, 0 unless ready. */
+  get free(): number {
+    return this.state === 'ready' ? Math.max(0, this.concurrency - this.#inFlight.size) : 0;
+  }
+
+  /** Run one attempt in this process. Resolves with its outcome; never rejects. */
+  run(attempt: TaskAttempt): Promise<AttemptOutcome> {
+    if (this.state !== 'ready' || this.#inFlight.has(attempt.id)) {
+      const why = this.#inFlight.has(attempt.id) ? 'already runs this task' : `is ${this.state}`;
+      throw new DroverError('POOL_STOPPED', `process ${this.name} cannot take task ${attempt.id}: it ${why}`);
+    }
+    this.tasksStarted += 1;
+    const task = new InFlightTask(attempt, () => this.#onTimeout(task));
+    this.#inFlight.set(attempt.id, task);
+    void this.#stdin.write(toTaskMessage(attempt, task.startedAt));
+    if (this.mode === 'oneshot') this.#stdin.end();
+    return task.outcome;
+  }
+
+  /** Ask the handler to cancel a task; it is killed if it has not answered after the grace period. */
+  cancel(taskId: string, message = 'cancelled'): void {
+    const task = this.#inFlight.get(taskId);
+    if (!task || task.settled) return;
+    task.settle({ ok: false, error: { message, reason: 'cancelled' }, retry: false, durationMs: task.elapsed() });
+    this.#sendCancel(task);
+  }
+
+  /** EOF on stdin: the handler finishes in-flight work and exits. */
+  drain(): void {
+    if (this.state === 'exited') return;
+    if (this.state !== 'starting') this.state = 'draining';
+    this.#stdin.end();
+  }
+
+  /** SIGTERM to the process group now, SIGKILL after killGraceMs. Resolves when it exited. */
+  terminate(why: string): Promise<ExitInfo> {
+    if (this.state !== 'exited') {
+      this.#log.info({ why }, 'terminating handler process');
+      if (this.state !== 'starting') this.state = 'draining';
+      this.#signal('SIGTERM');
+      this.#killTimer ??= setTimeout(() => this.kill('did not exit after SIGTERM'), this.#opts.killGraceMs);
+    }
+    return this.exited;
+  }
+
+  kill(why: string): void {
+    if (this.state === 'exited') return;
+    this.#log.warn({ why }, 'killing handler process group with SIGKILL');
+    this.#signal('SIGKILL');
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    if (this.#child.pid !== undefined) signalGroup(this.#child.pid, signal);
+  }
+
+  #readProtocol(stream: Readable): void {
+    const splitter = new LineSplitter(this.#opts.maxLineBytes, {
+      onLine: (line) => this.#onLine(parseHandlerLine(line)),
+      onOverflow: (bytes) => this.#onOverflow(bytes),
+    });
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.on('end', () => splitter.end());
+    stream.on('error', () => {});
+  }
+
+  #readStderr(stream: Readable): void {
+    const splitter = new LineSplitter(this.#opts.maxLineBytes, {
+      onLine: (line) => {
+        this.#tail.push(line);
+        const only = this.#inFlight.size === 1 ? this.#inFlight.keys().next().value : undefined;
+        this.#log.info(only === undefined ? { stderr: line } : { stderr: line, task: only }, 'handler stderr');
+      },
+      onOverflow: (bytes) => this.#log.warn({ bytes }, 'handler stderr line over the maximum line size dropped'),
+    });
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.on('end', () => splitter.end());
+    stream.on('error', () => {});
+  }
+
+  #onLine(line: HandlerLine): void {
+    switch (line.kind) {
+      case 'ready':
+        if (this.state === 'starting') this.#markReady(line.concurrency);
+        else if (this.mode === 'long') this.#log.warn('ignoring a second ready line');
+        return;
+      case 'load_error':
+        this.#loadError = line.message.error;
+        if (this.mode === 'oneshot') this.#failInFlight(line.message.error);
+        else this.#failLoad(line.message.error);
+        return;
+      case 'result':
+        return this.#onResult(line.message.task_id, line);
+      case 'progress':
+      case 'partial':
+        return this.#onTaskEvent(line);
+      case 'invalid':
+        this.counters.invalidLines += 1;
+        if (line.taskId !== undefined && this.#inFlight.has(line.taskId)) {
+          const task = this.#inFlight.get(line.taskId)!;
+          this.#inFlight.delete(line.taskId);
+          task.settle({
+            ok: false,
+            error: { message: `handler sent an invalid reply: ${line.why}`, type: 'ProtocolError', reason: 'error' },
+            retry: false,
+            durationMs: task.elapsed(),
+          });
+        } else {
+          this.#log.warn({ line: line.text.slice(0, 500), why: line.why }, 'invalid protocol line ignored');
+        }
+        return;
+      case 'stray':
+        this.counters.strayLines += 1;
+        for (const task of this.#inFlight.values()) task.lastStray = line.text;
+        this.#log.warn({ stdout: line.text.slice(0, 2000), why: line.why }, 'handler output (not a protocol message)');
+        return;
+    }
+  }
+
+  #onResult(taskId: string, line: Extract<HandlerLine, { kind: 'result' }>): void {
+    const task = this.#inFlight.get(taskId);
+    if (!task) {
+      this.counters.unknownReplies += 1;
+      this.#log.warn({ task: taskId }, 'reply for a task this process does not run: dropped');
+      return;
+    }
+    this.#inFlight.delete(taskId);
+    if (task.settled) {
+      this.counters.lateReplies += 1;
+      this.#log.info({ task: taskId }, 'reply after the task timed out or was cancelled: dropped');
+      return;
+    }
+    task.settleFromReply(line.message);
+  }
+
+  #onTaskEvent(line: Extract<HandlerLine, { kind: 'progress' | 'partial' }>): void {
+    const taskId = line.message.task_id;
+    const task = this.#inFlight.get(taskId);
+    if (!task || task.settled) return;
+    if (line.kind === 'progress') {
+      const event: TaskEvent = { type: 'progress', taskId, progress: line.message.progress };
+      if (typeof line.message.message === 'string') event.message = line.message.message;
+      this.#opts.onTaskEvent?.(event);
+    } else {
+      this.#opts.onTaskEvent?.({ type: 'partial', taskId, data: line.message.data });
+    }
+  }
+
+  #onOverflow(bytes: number): void {
+    const limit = this.#opts.maxLineBytes;
+    const tasks = [...this.#inFlight.values()].filter((t) => !t.settled);
+    const message = `handler wrote a protocol line of ${bytes} bytes, over the maximum of ${limit} bytes (--max-line-bytes); the process is recycled`;
+    this.#log.error({ bytes, limit }, 'over-long protocol line');
+    for (const task of tasks) {
+      // With one task in flight the line was its reply: a permanent error. Otherwise we cannot
+      // tell whose it was, so every task in flight may try again elsewhere.
+      task.settle({ ok: false, error: { message, type: 'LineTooLong', reason: 'error' }, retry: tasks.length > 1, durationMs: task.elapsed() });
+    }
+    void this.terminate('over-long protocol line');
+  }
+
+  #onTimeout(task: InFlightTask): void {
+    const stray = task.lastStray === undefined ? '' : ` (its last non-protocol output: ${JSON.stringify(task.lastStray.slice(0, 200))})`;
+    task.settle({
+      ok: false,
+      error: { message: `task timed out after ${task.attempt.timeoutMs} ms${stray}`, type: 'Timeout', reason: 'timeout' },
+      retry: true,
+      durationMs: task.elapsed(),
+    });
+    this.#sendCancel(task);
+  }
+
+  #sendCancel(task: InFlightTask): void {
+    if (this.mode === 'oneshot') {
+      void this.terminate(`task ${task.attempt.id} timed out or was cancelled`);
+      return;
+    }
+    void this.#stdin.write({ type: 'cancel', task_id: task.attempt.id });
+    task.startCancelGrace(this.#opts.cancelGraceMs, () => {
+      if (this.#inFlight.get(task.attempt.id) === task) {
+        void this.terminate(`task ${task.attempt.id} did not stop within ${this.#opts.cancelGraceMs} ms of its cancel message`);
+      }
+    });
+  }
+
+  /** One-shot mode: a load error line is the task's failure (the process then exits). */
+  #failInFlight(message: string): void {
+    for (const task of this.#inFlight.values()) {
+      task.settle({ ok: false, error: { message, type: 'LoadFailed', reason: 'load_failed' }, retry: true, durationMs: task.elapsed() });
+    }
+  }
+
+  #markReady(concurrency: number): void {
+    clearTimeout(this.#loadTimer);
+    this.state = 'ready';
+    this.concurrency = concurrency;
+    this.readyAt = Date.now();
+    if (this.mode === 'long') this.#log.info({ concurrency, loadMs: this.readyAt - this.spawnedAt }, 'handler ready');
+    this.#resolveReady();
+  }
+
+  #failLoad(message: string): void {
+    clearTimeout(this.#loadTimer);
+    this.#rejectReady(new DroverError('LOAD_FAILED', message));
+  }
+
+  #loadTimedOut(): void {
+    if (this.state !== 'starting') return;
+    this.#failLoad(`handler did not become ready within ${this.#opts.loadTimeoutMs} ms (--load-timeout)${this.#tail.format()}`);
+    void this.terminate('load timeout');
+  }
+
+  #onExit(info: ExitInfo): void {
+    const wasStarting = this.state === 'starting';
+    this.state = 'exited';
+    this.#exitInfo = info;
+    clearTimeout(this.#loadTimer);
+    clearTimeout(this.#killTimer);
+    const how = describeExit(info);
+    if (wasStarting) {
+      const detail = this.#loadError ?? `handler ${how} before it became ready${this.#tail.format()}`;
+      this.#failLoad(detail);
+    }
+    this.#log.info({ code: info.code, signal: info.signal, tasksStarted: this.tasksStarted }, `handler ${how}`);
+    for (const task of this.#inFlight.values()) {
+      task.cancelTimers();
+      if (task.settled) continue;
+      const replied = this.mode === 'oneshot' && info.code === 0 ? ' without replying' : '';
+      task.settle({
+        ok: false,
+        error: { message: `handler process ${how}${replied} while running this task${this.#tail.format()}`, type: 'HandlerCrash', reason: 'handler_crash' },
+        retry: true,
+        durationMs: task.elapsed(),
+      });
+    }
+    this.#inFlight.clear();
+  }
+
+  get exitInfo(): ExitInfo | undefined {
+    return this.#exitInfo;
+  }
+}

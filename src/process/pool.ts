@@ -1,0 +1,318 @@
+import { EventEmitter } from 'node:events';
+import { DroverError } from '../errors.js';
+import type { AttemptOutcome, TaskAttempt } from '../queue/task.js';
+import { HandlerProcess } from './handler-process.js';
+import { normalizePoolOptions, type NormalizedPoolOptions, type PoolOptions } from './pool-options.js';
+import { groupRssBytes } from './process-group.js';
+import { RestartBackoff } from './restart-backoff.js';
+
+export type PoolHealth = 'starting' | 'healthy' | 'unhealthy' | 'stopped';
+
+interface QueuedRun {
+  attempt: TaskAttempt;
+  resolve: (outcome: AttemptOutcome) => void;
+}
+
+/** A long-lived process slot: one process at a time, restarted with backoff. */
+interface Slot {
+  index: number;
+  proc: HandlerProcess | undefined;
+  started: number;
+  backoff: RestartBackoff;
+  restartTimer: NodeJS.Timeout | undefined;
+}
+
+export interface PoolStats {
+  health: PoolHealth;
+  processes: number;
+  ready: number;
+  running: number;
+  queued: number;
+  restarts: number;
+  failedStarts: number;
+  strayLines: number;
+  unknownReplies: number;
+}
+
+interface PoolEvents {
+  healthy: [];
+  unhealthy: [DroverError];
+}
+
+/**
+ * The process pool: runs attempts on handler processes, long-lived (N slots, each loading
+ * once, restarted with capped backoff, recycled by task count or memory) or one-shot (a
+ * process per task, at most N at once). Callers do retries; the pool runs one attempt.
+ */
+export class Pool extends EventEmitter<PoolEvents> {
+  readonly options: NormalizedPoolOptions;
+  health: PoolHealth = 'starting';
+  lastLoadError: DroverError | undefined;
+  readonly #slots: Slot[] = [];
+  /** Every live process: slot members, retiring long-lived ones, one-shot ones. */
+  readonly #procs = new Set<HandlerProcess>();
+  readonly #owner = new Map<string, HandlerProcess>();
+  readonly #queue: QueuedRun[] = [];
+  readonly #counters = { restarts: 0, strayLines: 0, unknownReplies: 0 };
+  #consecutiveFailedStarts = 0;
+  #spawned = 0;
+  #closed = false;
+  #readyWaiters: { resolve: () => void; reject: (e: DroverError) => void }[] = [];
+
+  constructor(options: PoolOptions) {
+    super();
+    this.options = normalizePoolOptions(options);
+  }
+
+  start(): void {
+    if (this.options.mode === 'oneshot') {
+      this.#setHealth('healthy');
+      return;
+    }
+    for (let index = 0; index < this.options.concurrency; index += 1) {
+      const o = this.options;
+      const slot: Slot = { index, proc: undefined, started: 0, backoff: new RestartBackoff(o.restartDelayMs, o.maxRestartDelayMs, o.stableUptimeMs), restartTimer: undefined };
+      this.#slots.push(slot);
+      this.#spawnInto(slot);
+    }
+  }
+
+  /** Resolves once a process is ready (at once in one-shot mode); rejects when the pool turns unhealthy. */
+  whenReady(): Promise<void> {
+    if (this.health === 'healthy') return Promise.resolve();
+    if (this.health === 'unhealthy' && this.lastLoadError) return Promise.reject(this.lastLoadError);
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Task slots: per long-lived process its declared concurrency (1 until ready); one-shot: concurrency. */
+  get capacity(): number {
+    if (this.options.mode === 'oneshot') return this.options.concurrency;
+    return this.#slots.reduce((sum, s) => sum + (s.proc?.state === 'ready' ? s.proc.concurrency : 1), 0);
+  }
+
+  /** Attempts queued or running. */
+  get load(): number {
+    return this.#queue.length + this.#owner.size;
+  }
+
+  /** Run one attempt. Never rejects: every failure is an outcome. */
+  run(attempt: TaskAttempt): Promise<AttemptOutcome> {
+    if (this.#closed) {
+      return Promise.resolve(notStarted('the pool is stopping'));
+    }
+    return new Promise((resolve) => {
+      this.#queue.push({ attempt, resolve });
+      this.#dispatch();
+    });
+  }
+
+  /** Cancel a queued or running attempt. Returns false when the pool does not know the task. */
+  cancel(taskId: string, message = 'cancelled'): boolean {
+    const index = this.#queue.findIndex((q) => q.attempt.id === taskId);
+    if (index >= 0) {
+      const [queued] = this.#queue.splice(index, 1);
+      queued!.resolve({ ok: false, error: { message, reason: 'cancelled' }, retry: false, durationMs: 0 });
+      return true;
+    }
+    const proc = this.#owner.get(taskId);
+    if (!proc) return false;
+    proc.cancel(taskId, message);
+    return true;
+  }
+
+  /** Take back every attempt still waiting for a process; their runs resolve as not started. */
+  takeQueued(why: string): TaskAttempt[] {
+    const taken = this.#queue.splice(0, this.#queue.length);
+    for (const q of taken) q.resolve(notStarted(why));
+    return taken.map((q) => q.attempt);
+  }
+
+  stats(): PoolStats {
+    let ready = 0;
+    let strayLines = this.#counters.strayLines;
+    let unknownReplies = this.#counters.unknownReplies;
+    for (const p of this.#procs) {
+      if (p.state === 'ready') ready += 1;
+      strayLines += p.counters.strayLines;
+      unknownReplies += p.counters.unknownReplies;
+    }
+    return { health: this.health, processes: this.#procs.size, ready, running: this.#owner.size, queued: this.#queue.length, restarts: this.#counters.restarts, failedStarts: this.#consecutiveFailedStarts, strayLines, unknownReplies };
+  }
+
+  /**
+   * Graceful stop. Order: take no more work; attempts not yet started resolve as not started;
+   * EOF to every process so it finishes in-flight work and exits; after `graceMs` SIGTERM to
+   * the process groups still alive (their tasks resolve as interrupted), SIGKILL after killGraceMs.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.#closed) return this.#waitAllExited();
+    this.#closed = true;
+    this.takeQueued('the pool is stopping');
+    for (const slot of this.#slots) clearTimeout(slot.restartTimer);
+    for (const proc of this.#procs) proc.drain();
+    const grace = setTimeout(() => {
+      for (const proc of this.#procs) void proc.terminate(`still running ${graceMs} ms after stop`);
+    }, graceMs);
+    await this.#waitAllExited();
+    clearTimeout(grace);
+    this.#setHealth('stopped');
+  }
+
+  async #waitAllExited(): Promise<void> {
+    while (this.#procs.size > 0) await Promise.all([...this.#procs].map((p) => p.exited));
+  }
+
+  #newProcess(): HandlerProcess {
+    this.#spawned += 1;
+    const o = this.options;
+    const proc = new HandlerProcess({
+      command: o.command,
+      mode: o.mode,
+      name: `p${this.#spawned}`,
+      maxLineBytes: o.maxLineBytes,
+      loadTimeoutMs: o.loadTimeoutMs,
+      cancelGraceMs: o.cancelGraceMs,
+      killGraceMs: o.killGraceMs,
+      logger: o.logger,
+      onTaskEvent: o.onTaskEvent,
+    });
+    this.#procs.add(proc);
+    void proc.exited.then(() => {
+      this.#procs.delete(proc);
+      this.#counters.strayLines += proc.counters.strayLines;
+      this.#counters.unknownReplies += proc.counters.unknownReplies;
+    });
+    return proc;
+  }
+
+  #spawnInto(slot: Slot): void {
+    const proc = this.#newProcess();
+    slot.proc = proc;
+    slot.started += 1;
+    proc.ready.then(
+      () => this.#onStarted(),
+      (error: DroverError) => {
+        this.#onFailedStart(error);
+        void proc.terminate('load failed');
+      },
+    );
+    void proc.exited.then(() => {
+      if (slot.proc !== proc) return; // a retired process: its replacement already runs
+      slot.proc = undefined;
+      if (this.#closed) return;
+      const uptime = proc.readyAt === undefined ? 0 : Date.now() - proc.readyAt;
+      const delay = slot.backoff.next(uptime);
+      this.#counters.restarts += 1;
+      slot.restartTimer = setTimeout(() => {
+        slot.restartTimer = undefined;
+        if (!this.#closed) this.#spawnInto(slot);
+      }, delay);
+    });
+  }
+
+  #onStarted(): void {
+    this.#consecutiveFailedStarts = 0;
+    this.#setHealth('healthy');
+    this.#dispatch();
+  }
+
+  #onFailedStart(error: DroverError): void {
+    this.lastLoadError = error;
+    this.#consecutiveFailedStarts += 1;
+    this.options.logger.error({ failedStarts: this.#consecutiveFailedStarts, error: error.message }, 'handler failed to start');
+    if (this.#consecutiveFailedStarts >= this.options.maxFailedStarts && this.health !== 'stopped') {
+      const unhealthy = new DroverError('UNHEALTHY', error.message, { cause: error });
+      this.lastLoadError = unhealthy;
+      this.#setHealth('unhealthy', unhealthy);
+    }
+  }
+
+  #setHealth(health: PoolHealth, error?: DroverError): void {
+    if (this.health === health || this.health === 'stopped') return;
+    this.health = health;
+    if (health === 'healthy') {
+      for (const w of this.#readyWaiters.splice(0)) w.resolve();
+      this.emit('healthy');
+    } else if (health === 'unhealthy' && error) {
+      for (const w of this.#readyWaiters.splice(0)) w.reject(error);
+      this.emit('unhealthy', error);
+    }
+  }
+
+  #pickProcess(): HandlerProcess | undefined {
+    let best: HandlerProcess | undefined;
+    for (const slot of this.#slots) {
+      const p = slot.proc;
+      if (p && p.free > 0 && (!best || p.free > best.free)) best = p;
+    }
+    if (best || this.options.mode === 'long') return best;
+    if (this.#procs.size >= this.options.concurrency) return undefined;
+    return this.#newProcess();
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const proc = this.#pickProcess();
+      if (!proc) return;
+      const queued = this.#queue.shift()!;
+      this.#runOn(proc, queued);
+    }
+  }
+
+  #runOn(proc: HandlerProcess, queued: QueuedRun): void {
+    const id = queued.attempt.id;
+    this.#owner.set(id, proc);
+    proc.run(queued.attempt).then((outcome) => {
+      this.#owner.delete(id);
+      if (proc.mode === 'oneshot') this.#countOneshotStart(outcome);
+      queued.resolve(this.#closed && !outcome.ok && outcome.error.reason === 'handler_crash' ? { ...outcome, interrupted: true } : outcome);
+      void this.#afterTask(proc);
+      this.#dispatch();
+    });
+  }
+
+  /** One-shot processes have no separate start: a load error line counts as a failed start. */
+  #countOneshotStart(outcome: AttemptOutcome): void {
+    if (!outcome.ok && outcome.error.reason === 'load_failed') {
+      this.#onFailedStart(new DroverError('LOAD_FAILED', outcome.error.message));
+    } else if (outcome.ok || outcome.error.reason === 'error') {
+      this.#onStarted(); // the handler answered: it did start
+    }
+  }
+
+  async #afterTask(proc: HandlerProcess): Promise<void> {
+    if (proc.mode === 'oneshot' || proc.state !== 'ready' || this.#closed) return;
+    const o = this.options;
+    if (o.maxTasksPerProcess > 0 && proc.tasksStarted >= o.maxTasksPerProcess) {
+      this.#retire(proc, `served ${proc.tasksStarted} tasks (--max-tasks-per-process ${o.maxTasksPerProcess})`);
+      return;
+    }
+    if (o.maxRssBytes > 0 && proc.pid !== undefined) {
+      const rss = await groupRssBytes(proc.pid);
+      if (rss > o.maxRssBytes && proc.state === 'ready') {
+        this.#retire(proc, `uses ${Math.round(rss / 1048576)} MiB resident, over --max-rss ${Math.round(o.maxRssBytes / 1048576)} MiB`);
+      }
+    }
+  }
+
+  /** Recycle: start the replacement now (it loads while the old one finishes), then EOF the old one. */
+  #retire(proc: HandlerProcess, why: string): void {
+    const slot = this.#slots.find((s) => s.proc === proc);
+    if (!slot) return;
+    this.options.logger.info({ proc: proc.name, pid: proc.pid }, `recycling handler process: it ${why}`);
+    this.#spawnInto(slot);
+    proc.drain();
+    const killLater = (): void => {
+      if (proc.busy === 0) {
+        setTimeout(() => void proc.terminate('did not exit after EOF'), this.options.killGraceMs).unref();
+      } else {
+        setTimeout(killLater, 100).unref();
+      }
+    };
+    killLater();
+  }
+}
+
+function notStarted(why: string): AttemptOutcome {
+  return { ok: false, error: { message: why, reason: 'cancelled' }, retry: true, durationMs: 0, notStarted: true };
+}

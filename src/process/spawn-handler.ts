@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { HANDLER_ENV, PROTOCOL_FD, PROTOCOL_VERSION } from '../protocol/messages.js';
+
+export interface HandlerCommand {
+  command: string;
+  args: readonly string[];
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+export type SpawnedHandler = ResultPromise<{
+  stdio: ['pipe', 'pipe', 'pipe', 'pipe'];
+  buffer: false;
+  reject: false;
+  detached: true;
+}>;
+
+const SETPRIV = '/usr/bin/setpriv';
+const canSetPdeathsig = process.platform === 'linux' && existsSync(SETPRIV);
+
+/**
+ * Start one handler process: stdin for tasks, stdout and fd 3 (the dedicated protocol pipe,
+ * named in DROVER_PROTOCOL_FD) for replies, stderr for logs. It gets its own process group,
+ * and on Linux a parent-death signal, so it dies with the supervisor even after a kill -9.
+ */
+export function spawnHandler(cmd: HandlerCommand, extraEnv: Record<string, string>): SpawnedHandler {
+  const env = {
+    ...cmd.env,
+    ...extraEnv,
+    [HANDLER_ENV.protocolFd]: String(PROTOCOL_FD),
+    [HANDLER_ENV.protocolVersion]: String(PROTOCOL_VERSION),
+    PYTHONUNBUFFERED: cmd.env?.PYTHONUNBUFFERED ?? process.env.PYTHONUNBUFFERED ?? '1',
+  };
+  const [file, args] = canSetPdeathsig
+    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd.command, ...cmd.args]]
+    : [cmd.command, [...cmd.args]];
+  return execa(file, args, {
+    cwd: cmd.cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    buffer: false,
+    reject: false,
+    detached: true,
+    stripFinalNewline: false,
+  });
+}

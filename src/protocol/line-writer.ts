@@ -1,0 +1,47 @@
+import type { Writable } from 'node:stream';
+
+/**
+ * Writes one JSON object per line to a stream, respecting backpressure: when the pipe is
+ * full the returned promise waits for 'drain'. Writes are queued in order, never interleaved.
+ */
+export class LineWriter {
+  readonly #stream: Writable;
+  #closed = false;
+
+  constructor(stream: Writable) {
+    this.#stream = stream;
+    stream.on('error', () => {
+      // EPIPE when the handler died: the exit handler reports it; nothing more to do here.
+      this.#closed = true;
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#stream.destroyed || this.#stream.writableEnded;
+  }
+
+  /** Serialise and write; resolves when the stream accepted it (after 'drain' if needed). */
+  async write(message: unknown): Promise<void> {
+    if (this.closed) return;
+    const line = `${JSON.stringify(message)}\n`;
+    if (this.#stream.write(line)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#stream.off('drain', done);
+        this.#stream.off('close', done);
+        this.#stream.off('error', done);
+        resolve();
+      };
+      this.#stream.once('drain', done);
+      this.#stream.once('close', done);
+      this.#stream.once('error', done);
+    });
+  }
+
+  /** EOF on the handler's stdin: "finish in-flight work and exit". */
+  end(): void {
+    if (this.closed) return;
+    this.#closed = true;
+    this.#stream.end();
+  }
+}
