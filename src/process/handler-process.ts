@@ -81,7 +81,7 @@ export class HandlerProcess {
     });
     this.ready.catch(() => {}); // observed by the pool; never an unhandled rejection
     this.#child = spawnHandler(opts.command, { [HANDLER_ENV.mode]: opts.mode, [HANDLER_ENV.workerId]: opts.name });
-    this.#log = opts.logger.child({ proc: opts.name, pid: this.#child.pid });
+    this.#log = opts.logger.child({ proc: opts.name, handlerPid: this.#child.pid });
     this.#stdin = new LineWriter(this.#child.stdin);
     this.#readProtocol(this.#child.stdout);
     this.#readProtocol(this.#child.stdio[3] as Readable);

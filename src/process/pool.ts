@@ -100,6 +100,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.#closed) {
       return Promise.resolve(notStarted('the pool is stopping'));
     }
+    if (this.#owner.has(attempt.id) || this.#queue.some((q) => q.attempt.id === attempt.id)) {
+      const message = `task ${attempt.id} is already running in this pool; a task id runs once at a time`;
+      return Promise.resolve({ ok: false, error: { message, type: 'DuplicateTask', reason: 'error' }, retry: false, durationMs: 0 });
+    }
     return new Promise((resolve) => {
       this.#queue.push({ attempt, resolve });
       this.#dispatch();

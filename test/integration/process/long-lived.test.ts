@@ -51,7 +51,7 @@ describe('long-lived pool', () => {
     await pool.run(a);
     const line = records.find((r) => r.stderr === 'about to crash');
     expect(line).toMatchObject({ task: a.id, proc: expect.stringMatching(/^p\d+$/) });
-    expect(typeof line?.pid).toBe('number');
+    expect(typeof line?.handlerPid).toBe('number');
   });
 
   it('stops gracefully: in-flight work finishes, then the processes exit', async () => {

@@ -1,0 +1,114 @@
+import { createReadStream } from 'node:fs';
+import type { Command } from 'commander';
+import { BatchOutput } from '../batch/batch-output.js';
+import { runBatch, type BatchSummary } from '../batch/batch-runner.js';
+import { readBatchInputs } from '../batch/input-lines.js';
+import { ProgressBar, formatDuration } from '../batch/progress-bar.js';
+import { readFinishedIds } from '../batch/resume.js';
+import { DroverError } from '../errors.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/messages.js';
+import { Pool } from '../process/pool.js';
+import { createCliLogger } from './logger.js';
+import { countLines } from './count-lines.js';
+import { parseCount, parseDuration } from './parse-units.js';
+import { addPoolFlags, toPoolOptions, type PoolFlags } from './pool-flags.js';
+
+interface BatchFlags extends PoolFlags {
+  input?: string;
+  output?: string;
+  retries: number;
+  timeout?: number;
+  resume?: boolean;
+  resumeFailed?: boolean;
+  progress?: boolean;
+  logLevel: string;
+  grace: number;
+}
+
+export function registerBatchCommand(program: Command): void {
+  const command = program
+    .command('batch')
+    .description('run a handler over a file of NDJSON inputs on this machine (no Redis needed)')
+    .argument('<command...>', 'the handler command, after --')
+    .option('-i, --input <file>', 'NDJSON input: a payload per line, or {"id","payload"} (default: stdin)')
+    .option('-o, --output <file>', 'NDJSON results: {"id","result"} or {"id","error","attempts"} (default: stdout)')
+    .option('--retries <n>', 'retries after the first attempt, for retryable failures', parseCount, 2)
+    .option('-t, --timeout <duration>', 'per-attempt timeout, e.g. 30s (default: none)', parseDuration)
+    .option('--resume', 'skip ids already in --output (results and failures); append to it')
+    .option('--resume-failed', 'like --resume, but run ids that failed again')
+    .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
+    .option('--grace <duration>', 'on Ctrl-C, time for in-flight tasks to finish', parseDuration, 30_000)
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+  addPoolFlags(command).action(async (argv: string[], flags: BatchFlags) => {
+    process.exitCode = await batchMain(argv, flags);
+  });
+}
+
+async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
+  const resuming = flags.resume === true || flags.resumeFailed === true;
+  if (resuming && !flags.output) throw new DroverError('INVALID_OPTION', '--resume needs --output FILE (the file it resumes from)');
+  const showBar = flags.progress !== false && process.stderr.isTTY === true;
+  const bar = showBar ? new ProgressBar(process.stderr) : undefined;
+  const logger = createCliLogger({ level: flags.logLevel, beforeWrite: () => bar?.clear() });
+  const pool = new Pool(toPoolOptions(flags, argv, logger));
+
+  const finished = resuming ? await readFinishedIds(flags.output!) : undefined;
+  const skip = finished && ((id: string) => finished.succeeded.has(id) || (flags.resumeFailed !== true && finished.failed.has(id)));
+  const maxLineBytes = flags.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const input = flags.input ? createReadStream(flags.input) : process.stdin;
+  input.on("error", (error: Error) => logger.error({ error: error.message }, 'cannot read input'));
+  const total = bar && flags.input ? await countLines(flags.input) : undefined;
+  const output = new BatchOutput(flags.output, resuming);
+
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals += 1;
+    if (signals === 1) {
+      logger.warn(`stopping: in-flight tasks have ${formatDuration(flags.grace)} to finish (again to stop now)`);
+      abort.abort();
+    } else {
+      void pool.stop(0);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  pool.start();
+  bar?.start();
+  let summary: BatchSummary;
+  try {
+    summary = await runBatch({
+      pool,
+      inputs: readBatchInputs(input, maxLineBytes),
+      skip,
+      write: (r) => output.write(r),
+      options: { retries: flags.retries, timeoutMs: flags.timeout ?? 0 },
+      signal: abort.signal,
+      onUpdate: (s) => bar?.update({ done: s.succeeded + s.failed + s.skipped, failed: s.failed, total }),
+    });
+  } finally {
+    bar?.stop();
+    await pool.stop(flags.grace);
+    await output.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  process.stderr.write(`${summaryLine(summary)}\n`);
+  if (summary.stoppedBy?.kind === 'unhealthy') {
+    process.stderr.write(`drover batch: the handler failed to load: ${summary.stoppedBy.message}\n`);
+    return 3;
+  }
+  if (summary.stoppedBy?.kind === 'interrupted') return 130;
+  return summary.failed > 0 ? 1 : 0;
+}
+
+function summaryLine(s: BatchSummary): string {
+  const reasons = Object.entries(s.failedByReason).map(([k, v]) => `${v} ${k}`).join(', ');
+  const done = s.succeeded + s.failed;
+  const rate = s.durationMs > 0 ? ((done / s.durationMs) * 1000).toFixed(1) : '0';
+  const parts = [`${s.succeeded} succeeded`, `${s.failed} failed${reasons ? ` (${reasons})` : ''}`];
+  if (s.skipped > 0) parts.push(`${s.skipped} skipped (already in the output)`);
+  const stopped = s.stoppedBy ? `; stopped early (${s.stoppedBy.kind}): unfinished tasks were not written, rerun with --resume` : '';
+  return `drover batch: ${parts.join(', ')} in ${formatDuration(s.durationMs)} (${rate}/s)${stopped}`;
+}

@@ -1,0 +1,176 @@
+/**
+ * Every Redis key and channel name drover uses comes from this module.
+ *
+ * Layout (see docs/redis-layout.md): `<prefix>{<queue>}:<name>`. The `{<queue>}` hash tag puts
+ * every key of one queue in one Cluster slot, so each Lua script only touches keys of one slot.
+ * Task ids embed their queue (`<queue>:<suffix>`), so `get(id)` / `cancel(id)` find the slot
+ * from the id alone. Supervisor registry keys use the tag `{@supervisors}` (`@` is not allowed in
+ * queue names, so it can never clash with a queue).
+ */
+import { randomBytes } from 'node:crypto';
+import { DroverError } from '../../errors.js';
+
+/** @defaultValue 'drover:' */
+export const DEFAULT_PREFIX = 'drover:';
+
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const MAX_ID_SUFFIX = 256;
+
+/** Names of the per-queue keys a script can declare (the loader maps them to `Q.<name>`). */
+export const QUEUE_KEY_NAMES = [
+  'pending', // ZSET id -> priority/FIFO score
+  'scheduled', // ZSET id -> run-at (ms, server time)
+  'active', // ZSET id -> lease expiry (ms, server time)
+  'completed', // ZSET id -> retention expiry (ms)
+  'failed', // ZSET id -> retention expiry (ms): the dead set
+  'cancelled', // ZSET id -> retention expiry (ms)
+  'defaults', // HASH per-queue defaults
+  'stats', // HASH totals: completed, failed, cancelled, retried, stale, reason:<r>
+  'throughput', // HASH c:<minute> / f:<minute> counters
+  'counters', // HASH seq, fseq, token, recoverCursor
+  'wake', // LIST wake tokens for blocked supervisors
+  'recoverLock', // STRING SET NX PX lock of the recoverer
+  'taskPrefix', // + id -> HASH task
+  'leasePrefix', // + id -> STRING token, PX lease
+  'eventsPrefix', // + id -> STREAM progress/partial/end events
+  'idemPrefix', // + idempotency key -> STRING task id
+] as const;
+export type QueueKeyName = (typeof QUEUE_KEY_NAMES)[number];
+export type QueueKeys = Readonly<Record<QueueKeyName, string>>;
+
+export const SUPERVISOR_KEY_NAMES = ['registry', 'infoPrefix'] as const;
+export type SupervisorKeyName = (typeof SUPERVISOR_KEY_NAMES)[number];
+export type SupervisorKeys = Readonly<Record<SupervisorKeyName, string>>;
+
+/** Pub/sub channel names a script can declare (the loader maps them to `CH.<name>`). */
+export const CHANNEL_NAMES = ['donePrefix', 'cancel'] as const;
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+export type QueueChannels = Readonly<Record<ChannelName, string>>;
+
+/** Keys of one task. */
+export interface TaskKeys {
+  queue: string;
+  id: string;
+  hash: string;
+  lease: string;
+  events: string;
+  /** Channel a terminal transition (or a delete) is published on. */
+  done: string;
+}
+
+const QUEUE_KEY_SUFFIX: Record<QueueKeyName, string> = {
+  pending: 'pending',
+  scheduled: 'scheduled',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  defaults: 'defaults',
+  stats: 'stats',
+  throughput: 'throughput',
+  counters: 'counters',
+  wake: 'wake',
+  recoverLock: 'recover-lock',
+  taskPrefix: 't:',
+  leasePrefix: 'lease:',
+  eventsPrefix: 'ev:',
+  idemPrefix: 'idem:',
+};
+
+export function isValidQueueName(queue: string): boolean {
+  return QUEUE_NAME.test(queue);
+}
+
+export function assertQueueName(queue: unknown): asserts queue is string {
+  if (typeof queue !== 'string' || !isValidQueueName(queue)) {
+    throw new DroverError(
+      'INVALID_OPTION',
+      `queue: expected 1-128 characters of [A-Za-z0-9_.-], got ${JSON.stringify(queue)}`,
+    );
+  }
+}
+
+export function assertPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix) || prefix.length > 128) {
+    throw new DroverError(
+      'INVALID_OPTION',
+      `prefix: expected a string without '{' or '}' (at most 128 characters), got ${JSON.stringify(prefix)}`,
+    );
+  }
+}
+
+/** A time-ordered random id suffix: 9 base-36 chars of ms time + 16 hex chars of randomness. */
+export function newIdSuffix(): string {
+  return Date.now().toString(36).padStart(9, '0') + randomBytes(8).toString('hex');
+}
+
+/** `<queue>:<suffix>`; a caller-chosen suffix must be 1-256 printable characters. */
+export function makeTaskId(queue: string, suffix: string = newIdSuffix()): string {
+  if (suffix.length === 0 || suffix.length > MAX_ID_SUFFIX || /[\s\u0000-\u001f]/.test(suffix)) {
+    throw new DroverError(
+      'INVALID_OPTION',
+      `id: expected 1-${MAX_ID_SUFFIX} characters without whitespace, got ${JSON.stringify(suffix)}`,
+    );
+  }
+  return `${queue}:${suffix}`;
+}
+
+/** The queue a task id belongs to, or null when the id is not a drover id. */
+export function queueOfTaskId(id: string): string | null {
+  const sep = id.indexOf(':');
+  if (sep <= 0 || sep === id.length - 1) return null;
+  const queue = id.slice(0, sep);
+  return isValidQueueName(queue) ? queue : null;
+}
+
+/** Builds key and channel names under one prefix. */
+export class KeySpace {
+  readonly prefix: string;
+
+  constructor(prefix: string = DEFAULT_PREFIX) {
+    assertPrefix(prefix);
+    this.prefix = prefix;
+  }
+
+  /** `<prefix>{<queue>}:`: every key of the queue starts with this (one Cluster slot). */
+  queueBase(queue: string): string {
+    assertQueueName(queue);
+    return `${this.prefix}{${queue}}:`;
+  }
+
+  queue(queue: string): QueueKeys {
+    const base = this.queueBase(queue);
+    const out = {} as Record<QueueKeyName, string>;
+    for (const name of QUEUE_KEY_NAMES) out[name] = base + QUEUE_KEY_SUFFIX[name];
+    return out;
+  }
+
+  channels(queue: string): QueueChannels {
+    const base = this.queueBase(queue);
+    return { donePrefix: `${base}done:`, cancel: `${base}cancel` };
+  }
+
+  /** Keys of a task, or null when the id does not embed a valid queue. */
+  task(id: string): TaskKeys | null {
+    const queue = queueOfTaskId(id);
+    if (queue === null) return null;
+    const q = this.queue(queue);
+    return {
+      queue,
+      id,
+      hash: q.taskPrefix + id,
+      lease: q.leasePrefix + id,
+      events: q.eventsPrefix + id,
+      done: this.channels(queue).donePrefix + id,
+    };
+  }
+
+  idempotency(queue: string, key: string): string {
+    return this.queue(queue).idemPrefix + key;
+  }
+
+  supervisors(): SupervisorKeys {
+    const base = `${this.prefix}{@supervisors}:`;
+    return { registry: `${base}registry`, infoPrefix: `${base}info:` };
+  }
+}
