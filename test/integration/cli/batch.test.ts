@@ -1,0 +1,131 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { runCli } from '../../helpers/cli.js';
+import { PYTHON, fixture } from '../../helpers/handlers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-batch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function inputFile(name: string, lines: unknown[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
+  return path;
+}
+
+function readLines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('drover batch', () => {
+  it('runs bare payloads and {id,payload} envelopes from stdin to stdout', async () => {
+    const run = await runCli(['batch', '-c', '2', '--', PYTHON, fixture('echo.py')], {
+      input: ['{"x":1}', '"two"', '{"id":"custom","payload":[3]}'].join('\n'),
+    });
+    expect(run.exitCode).toBe(0);
+    const byId = Object.fromEntries(run.lines.map((l) => [l.id, l]));
+    expect(byId['1']).toMatchObject({ result: { echo: { x: 1 } } });
+    expect(byId['2']).toMatchObject({ result: { echo: 'two' } });
+    expect(byId.custom).toMatchObject({ result: { echo: [3] } });
+    expect(run.stderr).toContain('drover batch: 3 succeeded, 0 failed');
+  });
+
+  it('reports a malformed input line as a failed task naming the line, and runs the rest', async () => {
+    const input = inputFile('bad.ndjson', [{ a: 1 }, '{"a":', { a: 3 }]);
+    const run = await runCli(['batch', '--input', input, '--', PYTHON, fixture('echo.py')]);
+    expect(run.exitCode).toBe(1);
+    const bad = run.lines.find((l) => l.id === '2');
+    expect(bad).toMatchObject({ attempts: 0, error: { reason: 'invalid_input', type: 'InvalidInput' } });
+    expect(String((bad?.error as { message: string }).message)).toMatch(/input line 2 is not valid JSON/);
+    expect(run.lines.filter((l) => 'result' in l)).toHaveLength(2);
+  });
+
+  it('retries retryable failures, honours retry_after_ms, and reports permanent ones with attempts', async () => {
+    const input = inputFile('flaky.ndjson', [
+      { id: 'eventually', payload: { succeed_on: 2 } },
+      { id: 'slow-down', payload: { succeed_on: 1, retry_after_ms: 1500 } },
+      { id: 'never', payload: { succeed_on: 99 } },
+      { id: 'bad', payload: { permanent: true } },
+    ]);
+    const started = Date.now();
+    const run = await runCli(['batch', '-i', input, '--retries', '2', '-c', '2', '--', PYTHON, fixture('flaky.py')], {
+      env: { DROVER_TEST: '1' },
+    });
+    expect(run.exitCode).toBe(1);
+    const byId = Object.fromEntries(run.lines.map((l) => [l.id, l]));
+    expect(byId.eventually).toMatchObject({ result: { attempt: 2 } });
+    expect(byId.never).toMatchObject({ attempts: 3, error: { message: 'upstream 429', reason: 'error' } });
+    expect(byId.bad).toMatchObject({ attempts: 1, error: { message: 'bad input', type: 'ValueError' } });
+    const at = (byId['slow-down']!.result as { at: number }).at;
+    expect(at - started).toBeGreaterThanOrEqual(1500);
+    expect(run.stderr).toMatch(/2 succeeded, 2 failed \(2 error\)/);
+  });
+
+  it('ends promptly with the load error verbatim and a non-zero exit when the handler cannot load', async () => {
+    const input = inputFile('load.ndjson', [1, 2, 3]);
+    const started = Date.now();
+    const run = await runCli(['batch', '-i', input, '--', PYTHON, fixture('load-error.py')]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toContain('the handler failed to load: model file not found: /models/missing.pt');
+    expect(run.lines).toHaveLength(0); // nothing ran, nothing written: --resume would run them all
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('times out hung tasks and keeps going', async () => {
+    const input = inputFile('hang.ndjson', [1, 2]);
+    const run = await runCli(['batch', '-i', input, '--timeout', '300ms', '--retries', '0', '--cancel-grace', '100ms', '--kill-grace', '200ms', '--', PYTHON, fixture('forever.py')]);
+    expect(run.exitCode).toBe(1);
+    expect(run.lines.map((l) => (l.error as { reason: string }).reason)).toEqual(['timeout', 'timeout']);
+  });
+
+  it('resumes from its own output: skips finished ids, reruns failed ones with --resume-failed', async () => {
+    const input = inputFile('resume.ndjson', [{ id: 'a', payload: { succeed_on: 0 } }, { id: 'b', payload: { permanent: true } }]);
+    const output = join(dir, 'resume-out.ndjson');
+    const first = await runCli(['batch', '-i', input, '-o', output, '--', PYTHON, fixture('flaky.py')]);
+    expect(first.exitCode).toBe(1);
+    expect(readLines(output).map((l) => l.id).sort()).toEqual(['a', 'b']);
+
+    const second = await runCli(['batch', '-i', input, '-o', output, '--resume', '--', PYTHON, fixture('flaky.py')]);
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toContain('2 skipped');
+    expect(readLines(output)).toHaveLength(2);
+
+    const third = await runCli(['batch', '-i', input, '-o', output, '--resume-failed', '--', PYTHON, fixture('flaky.py')]);
+    expect(third.stderr).toContain('1 skipped');
+    expect(readLines(output).map((l) => l.id)).toEqual(['a', 'b', 'b']);
+  });
+
+  it('runs a one-shot shell handler, a process per task', async () => {
+    const input = inputFile('oneshot.ndjson', [1, 2, 3]);
+    const run = await runCli(['batch', '-i', input, '--mode', 'oneshot', '-c', '3', '--', '/bin/sh', fixture('oneshot.sh')]);
+    expect(run.exitCode).toBe(0);
+    expect(new Set(run.lines.map((l) => (l.result as { pid: number }).pid)).size).toBe(3);
+  });
+
+  it('rejects a bad option with a message naming it', async () => {
+    const run = await runCli(['batch', '--concurrency', 'zero', '--', 'true']);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(/--concurrency.*expected a whole number, got "zero"/s);
+  });
+
+  it('finishes in-flight tasks on SIGINT, writes them, and exits 130', async () => {
+    const input = inputFile('sigint.ndjson', Array.from({ length: 20 }, (_, i) => i));
+    const output = join(dir, 'sigint-out.ndjson');
+    const { execa } = await import('execa');
+    const { DROVER_BIN } = await import('../../helpers/cli.js');
+    const child = execa(process.execPath, [DROVER_BIN, 'batch', '-i', input, '-o', output, '--', PYTHON, fixture('echo.py')], {
+      reject: false,
+      env: { DELAY_MS: '300' },
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const written = readLines(output);
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(20);
+    expect(written.every((l) => 'result' in l)).toBe(true);
+  });
+});
