@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isDroverError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBatchCommand } from './batch-command.js';
+import { registerRunCommand } from './run-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('drover')
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError();
   registerBatchCommand(program);
+  registerRunCommand(program);
   return program;
 }
 

@@ -70,6 +70,8 @@ export class HandlerProcess {
   #loadTimer: NodeJS.Timeout | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #exitInfo: ExitInfo | undefined;
+  /** Set once a protocol message arrives on fd 3 (DROVER_PROTOCOL_FD). */
+  #usesProtocolFd = false;
 
   constructor(opts: HandlerProcessOptions) {
     this.#opts = opts;
@@ -83,8 +85,8 @@ export class HandlerProcess {
     this.#child = spawnHandler(opts.command, { [HANDLER_ENV.mode]: opts.mode, [HANDLER_ENV.workerId]: opts.name });
     this.#log = opts.logger.child({ proc: opts.name, handlerPid: this.#child.pid });
     this.#stdin = new LineWriter(this.#child.stdin);
-    this.#readProtocol(this.#child.stdout);
-    this.#readProtocol(this.#child.stdio[3] as Readable);
+    this.#readProtocol(this.#child.stdout, 'stdout');
+    this.#readProtocol(this.#child.stdio[3] as Readable, 'fd3');
     this.#readStderr(this.#child.stderr);
     this.exited = this.#child.then((result) => {
       const info: ExitInfo = { code: result.exitCode ?? null, signal: result.signal ?? null };
@@ -165,10 +167,27 @@ export class HandlerProcess {
     if (this.#child.pid !== undefined) signalGroup(this.#child.pid, signal);
   }
 
-  #readProtocol(stream: Readable): void {
+  #readProtocol(stream: Readable, channel: 'stdout' | 'fd3'): void {
     const splitter = new LineSplitter(this.#opts.maxLineBytes, {
-      onLine: (line) => this.#onLine(parseHandlerLine(line)),
-      onOverflow: (bytes) => this.#onOverflow(bytes),
+      onLine: (text) => {
+        const line = parseHandlerLine(text);
+        if (channel === 'fd3' && line.kind !== 'stray') this.#usesProtocolFd = true;
+        // Once a handler speaks on the protocol pipe, stdout is only ever its users' prints:
+        // a reply-shaped line there (a raw write to fd 1) must not be taken as a reply.
+        if (channel === 'stdout' && this.#usesProtocolFd && line.kind !== 'stray') {
+          this.#onLine({ kind: 'stray', text, why: 'protocol-shaped line on stdout while the handler uses the protocol pipe' });
+          return;
+        }
+        this.#onLine(line);
+      },
+      onOverflow: (bytes) => {
+        if (channel === 'stdout' && this.#usesProtocolFd) {
+          this.counters.strayLines += 1;
+          this.#log.warn({ bytes }, 'over-long stdout line dropped (the handler uses the protocol pipe)');
+          return;
+        }
+        this.#onOverflow(bytes);
+      },
     });
     stream.on('data', (chunk: Buffer) => splitter.push(chunk));
     stream.on('end', () => splitter.end());

@@ -269,7 +269,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     proc.run(queued.attempt).then((outcome) => {
       this.#owner.delete(id);
       if (proc.mode === 'oneshot') this.#countOneshotStart(outcome);
-      queued.resolve(this.#closed && !outcome.ok && outcome.error.reason === 'handler_crash' ? { ...outcome, interrupted: true } : outcome);
+      queued.resolve(this.#closed && !outcome.ok && isShutdownCasualty(outcome) ? { ...outcome, interrupted: true } : outcome);
       void this.#afterTask(proc);
       this.#dispatch();
     });
@@ -315,6 +315,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     };
     killLater();
   }
+}
+
+/** Killed by our own stop, or declined by an SDK that got SIGTERM (error type ShutdownError, retry true). */
+function isShutdownCasualty(outcome: Extract<AttemptOutcome, { ok: false }>): boolean {
+  return outcome.error.reason === 'handler_crash' || (outcome.retry && outcome.error.type === 'ShutdownError');
 }
 
 function notStarted(why: string): AttemptOutcome {

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+
+/**
+ * Run a Redis write that must not be lost (a result, a failure, a requeue) until it succeeds:
+ * Redis may be restarting. Backs off from 100 ms to 5 s. Gives up only when `giveUp()` says so
+ * (shutdown past its grace); the task's lease then expires and another supervisor reruns it.
+ */
+export async function untilWritten<T>(what: string, write: () => Promise<T>, logger: Logger, giveUp: () => boolean): Promise<T | undefined> {
+  let delay = 100;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (giveUp()) {
+        logger.error({ what, error: (error as Error).message }, 'giving up a Redis write; the lease will expire and the task will run again');
+        return undefined;
+      }
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ what, attempt, error: (error as Error).message }, 'Redis write failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(5000, delay * 2);
+    }
+  }
+}

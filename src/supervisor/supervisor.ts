@@ -1,0 +1,212 @@
+import { hostname } from 'node:os';
+import type { AttemptOutcome, TaskEvent } from '../queue/task.js';
+import type { ClaimedTask } from '../queue/redis/backend.js';
+import { createIntervalLoop } from './interval-loop.js';
+import { claimOrder } from './queue-selector.js';
+import { untilWritten } from './redis-retry.js';
+import { normalizeSupervisorOptions, type SupervisorOptions } from './supervisor-options.js';
+
+export interface SupervisorStats {
+  id: string;
+  claimed: number;
+  completed: number;
+  failed: number;
+  requeued: number;
+  leasesLost: number;
+  active: number;
+}
+
+export interface Supervisor {
+  readonly id: string;
+  start(): void;
+  /** Graceful stop (order below). Resolves when nothing of ours is left active in Redis. */
+  stop(): Promise<void>;
+  stats(): SupervisorStats;
+  /** Progress and partial output from the pool, stored on the task and streamed to clients. */
+  onTaskEvent(event: TaskEvent): void;
+}
+
+/**
+ * Feeds Redis tasks to the pool. Claims only what the pool can start at once plus `prefetch`
+ * per slot, renews the leases of everything it holds, writes each outcome back (completing a
+ * task claims the next one in the same round trip), and sweeps expired leases of dead peers.
+ *
+ * Shutdown order:
+ *   1. stop claiming (the idle block on Redis is abandoned);
+ *   2. claimed-but-not-started tasks are requeued at once, their attempt not counted;
+ *   3. handlers get EOF and finish in-flight tasks within `shutdownGraceMs`; what is still running
+ *      then is killed and requeued, attempt not counted;
+ *   4. every outcome is written to Redis (leases keep being renewed until then);
+ *   5. the heartbeat, recoverer, registration and cancel subscription stop.
+ */
+export function createSupervisor(options: SupervisorOptions): Supervisor {
+  const o = normalizeSupervisorOptions(options);
+  const { backend, pool, logger } = o;
+  const log = logger.child({ supervisor: o.id });
+  const queueNames = o.queues.map((q) => q.name);
+  const held = new Map<string, ClaimedTask>();
+  const lost = new Set<string>();
+  const settling = new Set<Promise<void>>();
+  const counters = { claimed: 0, completed: 0, failed: 0, requeued: 0, leasesLost: 0 };
+  let stopping = false;
+  let stopDeadline = Infinity;
+  let wake: (() => void) | undefined;
+  let fetchLoop: Promise<void> | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+
+  const target = (): number => pool.capacity * (1 + o.prefetch);
+  const nudge = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  const giveUp = (): boolean => stopping && Date.now() > stopDeadline;
+
+  const heartbeat = createIntervalLoop({
+    name: 'heartbeat',
+    intervalMs: Math.max(100, Math.floor(o.leaseMs / 3)),
+    logger: log,
+    run: async () => {
+      if (held.size === 0) return;
+      const { lost: lostIds } = await backend.extendLeases(o.id, [...held.values()], o.leaseMs);
+      for (const id of lostIds) {
+        if (lost.has(id)) continue;
+        lost.add(id);
+        counters.leasesLost += 1;
+        log.warn({ task: id }, 'lease lost (this supervisor was too slow or partitioned); cancelling the local attempt');
+        pool.cancel(id, 'lease lost: another supervisor may now run this task');
+      }
+    },
+  });
+  const recoverer = createIntervalLoop({
+    name: 'recoverer',
+    intervalMs: o.recoverIntervalMs,
+    logger: log,
+    run: async () => {
+      const r = await backend.recover(queueNames);
+      if (r.requeued > 0 || r.failed > 0) log.warn(r, 'recovered tasks whose lease expired');
+    },
+  });
+  const registration = createIntervalLoop({
+    name: 'registration',
+    intervalMs: 5000,
+    logger: log,
+    run: () => backend.registerSupervisor({ id: o.id, hostname: hostname(), pid: process.pid, queues: queueNames, concurrency: pool.options.concurrency }, 15_000),
+  });
+
+  const start = (task: ClaimedTask): void => {
+    held.set(task.id, task);
+    counters.claimed += 1;
+    const done = pool
+      .run(task)
+      .then((outcome) => settle(task, outcome))
+      .catch((error: unknown) => log.error({ task: task.id, error: (error as Error).message }, 'settling a task failed'))
+      .finally(() => {
+        held.delete(task.id);
+        lost.delete(task.id);
+        settling.delete(done);
+        nudge();
+      });
+    settling.add(done);
+  };
+
+  const settle = async (task: ClaimedTask, outcome: AttemptOutcome): Promise<void> => {
+    if (lost.has(task.id)) return; // the backend would refuse it anyway (stale fencing token)
+    if (outcome.ok) {
+      const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target();
+      const r = await untilWritten('complete', () => backend.complete(task, outcome.result, wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs } : undefined), log, giveUp);
+      if (r?.accepted) counters.completed += 1;
+      else if (r) log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');
+      if (r?.next) start(r.next);
+      return;
+    }
+    if (outcome.notStarted || outcome.interrupted) {
+      await untilWritten('requeue', () => backend.requeue([task]), log, giveUp);
+      counters.requeued += 1;
+      return;
+    }
+    const f = { reason: outcome.error.reason, error: outcome.error, retry: outcome.retry, retryAfterMs: outcome.retryAfterMs };
+    const r = await untilWritten('fail', () => backend.fail(task, f), log, giveUp);
+    if (r?.accepted) counters.failed += 1;
+  };
+
+  const idle = async (): Promise<void> => {
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    await Promise.race([woken, backend.waitForWork(queueNames, o.idleBlockMs).catch(async (error: unknown) => {
+      log.warn({ error: (error as Error).message }, 'waiting for work failed; retrying in 1 s');
+      await new Promise((r) => setTimeout(r, 1000));
+    })]);
+  };
+
+  const fetch = async (): Promise<void> => {
+    while (!stopping) {
+      if (pool.health !== 'healthy') {
+        // Unhealthy handlers: take nothing; what was buffered goes back to the queue.
+        for (const attempt of pool.takeQueued('the handler is unhealthy')) log.warn({ task: attempt.id }, 'requeueing: handler unhealthy');
+        await Promise.race([new Promise<void>((r) => pool.once('healthy', r)), new Promise<void>((r) => (wake = r))]);
+        continue;
+      }
+      const room = target() - held.size;
+      if (room <= 0) {
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      let claimed: ClaimedTask[] = [];
+      try {
+        for (const queue of claimOrder(o.queues)) {
+          claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: room });
+          if (claimed.length > 0) break;
+        }
+      } catch (error) {
+        log.warn({ error: (error as Error).message }, 'claim failed (is Redis reachable?); retrying in 1 s');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (stopping) {
+        for (const task of claimed) start(task); // the pool is closed: they come back as not started and are requeued
+        break;
+      }
+      if (claimed.length === 0) await idle();
+      else for (const task of claimed) start(task);
+    }
+  };
+
+  return {
+    id: o.id,
+    start() {
+      heartbeat.start();
+      recoverer.start();
+      registration.start();
+      void backend
+        .onCancel(queueNames, (taskId) => {
+          if (held.has(taskId)) pool.cancel(taskId, 'cancelled by a client');
+        })
+        .then((off) => (unsubscribe = off))
+        .catch((error: unknown) => log.error({ error: (error as Error).message }, 'cannot subscribe to cancel requests'));
+      pool.on('unhealthy', (error) => log.error({ error: error.message }, 'handler unhealthy: not taking tasks'));
+      fetchLoop = fetch();
+      log.info({ queues: queueNames, leaseMs: o.leaseMs, prefetch: o.prefetch }, 'supervisor started');
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      stopDeadline = Date.now() + o.shutdownGraceMs + pool.options.killGraceMs + 5000;
+      nudge();
+      await fetchLoop;
+      await pool.stop(o.shutdownGraceMs);
+      while (settling.size > 0) await Promise.all([...settling]);
+      await Promise.all([heartbeat.stop(), recoverer.stop(), registration.stop()]);
+      await unsubscribe?.();
+      await backend.unregisterSupervisor(o.id).catch(() => undefined);
+      log.info(counters, 'supervisor stopped');
+    },
+    stats: () => ({ id: o.id, ...counters, active: held.size }),
+    onTaskEvent(event) {
+      const task = held.get(event.taskId);
+      if (!task || lost.has(task.id)) return;
+      const write = event.type === 'progress' ? backend.progress(task, event.progress, event.message) : backend.partial(task, event.data);
+      write.catch((error: unknown) => log.debug({ task: task.id, error: (error as Error).message }, 'task event not stored'));
+    },
+  };
+}
