@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Client } from '../../../src/client/client.js';
+import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
+import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-run-'));
+const redis = connect();
+let prefix: string;
+let client: Client;
+
+beforeEach(() => {
+  prefix = testPrefix('run');
+  client = new Client({ redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', prefix });
+});
+afterEach(async () => {
+  await stopAllSupervisors();
+  await client.close();
+  await cleanupPrefix(redis, prefix);
+});
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await redis.quit();
+});
+
+function executions(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+  } catch {
+    return [];
+  }
+}
+
+describe('drover run', () => {
+  it('two supervisors share one queue and run every task exactly once when nothing crashes', async () => {
+    const record = join(dir, `share-${Date.now()}.log`);
+    const handler = [PYTHON, fixture('record.py')];
+    const a = startSupervisor(prefix, ['-q', 'work', '-c', '2'], handler, { RECORD_FILE: record, DELAY_MS: '20' });
+    const b = startSupervisor(prefix, ['-q', 'work', '-c', '2'], handler, { RECORD_FILE: record, DELAY_MS: '20' });
+    await Promise.all([whenReady(a), whenReady(b)]);
+    const ids = (await client.enqueueMany('work', Array.from({ length: 60 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
+    const results = await Promise.all(ids.map((id) => client.wait(id, { timeout: 20_000 })));
+    expect(results.every((r) => r.state === 'completed')).toBe(true);
+    const ran = executions(record);
+    expect(ran.sort()).toEqual([...ids].sort()); // each id exactly once
+    const pids = new Set(results.map((r) => (r.result as { pid: number }).pid));
+    expect(pids.size).toBeGreaterThanOrEqual(3); // both supervisors' handlers took work
+  });
+
+  it('after kill -9 of a supervisor mid-task, the task completes on the other once its lease expires', async () => {
+    const record = join(dir, `kill-${Date.now()}.log`);
+    const handler = [PYTHON, fixture('record.py')];
+    const flags = ['-q', 'work', '--lease', '1s', '--recover-interval', '200ms'];
+    const victim = startSupervisor(prefix, flags, handler, { RECORD_FILE: record });
+    await whenReady(victim);
+    const { id } = await client.enqueue('work', { sleep_ms: 3000 });
+    const start = Date.now();
+    while (!executions(record).includes(id)) {
+      if (Date.now() - start > 10_000) throw new Error('task never started');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await victim.kill9();
+    const survivor = startSupervisor(prefix, flags, handler, { RECORD_FILE: record });
+    await whenReady(survivor);
+    const info = await client.wait(id, { timeout: 20_000 });
+    expect(info.state).toBe('completed');
+    expect(info.attempts).toBe(2);
+    expect(executions(record).filter((x) => x === id)).toHaveLength(2);
+  });
+
+  it('retries a task whose handler asks for it, and fails it permanently otherwise', async () => {
+    const sup = startSupervisor(prefix, ['-q', 'work'], [PYTHON, fixture('flaky.py')]);
+    await whenReady(sup);
+    const ok = await client.enqueue('work', { succeed_on: 2 }, { maxRetries: 3, backoff: { type: 'fixed', baseMs: 50 } });
+    const bad = await client.enqueue('work', { permanent: true }, { maxRetries: 3 });
+    const okInfo = await client.wait(ok.id, { timeout: 15_000 });
+    expect(okInfo).toMatchObject({ state: 'completed', result: { attempt: 2 }, attempts: 3 });
+    const badInfo = await client.wait(bad.id, { timeout: 15_000 });
+    expect(badInfo).toMatchObject({ state: 'failed', attempts: 1, error: { message: 'bad input', type: 'ValueError', reason: 'error' } });
+  });
+
+  it('cancels an active task in its handler', async () => {
+    const sup = startSupervisor(prefix, ['-q', 'work', '--cancel-grace', '200ms', '--kill-grace', '500ms'], [PYTHON, fixture('forever.py')]);
+    await whenReady(sup);
+    const { id } = await client.enqueue('work', {});
+    const start = Date.now();
+    while ((await client.get(id)).state !== 'active') {
+      if (Date.now() - start > 10_000) throw new Error('never active');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await client.cancel(id);
+    const info = await client.wait(id, { timeout: 10_000 });
+    expect(info.state).toBe('cancelled');
+    expect(info.error).toMatchObject({ reason: 'cancelled' });
+  });
+
+  it('times out a hung task with reason timeout and restarts the handler', async () => {
+    const sup = startSupervisor(prefix, ['-q', 'work', '--cancel-grace', '100ms', '--kill-grace', '300ms'], [PYTHON, fixture('forever.py')]);
+    await whenReady(sup);
+    const { id } = await client.enqueue('work', {}, { timeoutMs: 300, maxRetries: 0 });
+    const info = await client.wait(id, { timeout: 10_000 });
+    expect(info).toMatchObject({ state: 'failed', error: { reason: 'timeout' } });
+  });
+
+  it('on SIGTERM finishes in-flight work, requeues buffered tasks, and leaves nothing active', async () => {
+    const record = join(dir, `term-${Date.now()}.log`);
+    const sup = startSupervisor(prefix, ['-q', 'work', '-c', '2', '--grace', '10s'], [PYTHON, fixture('record.py')], { RECORD_FILE: record, DELAY_MS: '800' });
+    await whenReady(sup);
+    const ids = (await client.enqueueMany('work', Array.from({ length: 6 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
+    const start = Date.now();
+    while (executions(record).length < 2) {
+      if (Date.now() - start > 10_000) throw new Error('tasks never started');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await sup.stop()).toBe(0);
+    const started = executions(record);
+    const infos = await Promise.all(ids.map((id) => client.get(id)));
+    expect(infos.filter((i) => i.state === 'active')).toHaveLength(0);
+    for (const info of infos) {
+      if (started.includes(info.id)) expect(info.state).toBe('completed');
+      else expect(info).toMatchObject({ state: 'pending', attempts: 0 });
+    }
+    const stats = await client.stats('work');
+    expect(stats.counts.active).toBe(0);
+    expect(stats.counts.pending + stats.counts.completed).toBe(6);
+  });
+
+  it('streams progress and partial output from the handler to the client', async () => {
+    const sup = startSupervisor(prefix, ['-q', 'work'], [process.execPath, fixture('../node-sdk/ops.mjs')]);
+    await whenReady(sup);
+    const { id } = await client.enqueue('work', { op: 'stream' });
+    const items: unknown[] = [];
+    for await (const item of client.events(id)) items.push(item);
+    expect(items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'progress', progress: 0.25, message: 'quarter' }),
+        expect.objectContaining({ type: 'partial', data: { token: 'Hel' } }),
+        expect.objectContaining({ type: 'partial', data: 'lo' }),
+      ]),
+    );
+    const info = await client.get(id);
+    expect(info).toMatchObject({ state: 'completed', result: 'done', progress: { progress: 1 }, partial: 'lo' });
+  });
+});
