@@ -13,7 +13,8 @@ export type DroverErrorCode =
   | 'TASK_FAILED'
   | 'WAIT_TIMEOUT'
   | 'CONNECTION_ERROR'
-  | 'QUEUE_ERROR';
+  | 'QUEUE_ERROR'
+  | 'OUTPUT_ERROR';
 
 const EXIT_CODES: Record<DroverErrorCode, number> = {
   INVALID_OPTION: 2,
@@ -27,6 +28,7 @@ const EXIT_CODES: Record<DroverErrorCode, number> = {
   WAIT_TIMEOUT: 5,
   CONNECTION_ERROR: 6,
   QUEUE_ERROR: 1,
+  OUTPUT_ERROR: 1,
 };
 
 export class DroverError extends Error {

@@ -10,10 +10,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Keys of an envelope line; `task_id` is accepted so that protocol task lines can be replayed. */
+const ENVELOPE_KEYS = new Set(['id', 'task_id', 'payload']);
+
 /**
  * Parse one NDJSON input line. A line is either a bare payload (its id is its line number)
  * or an envelope `{"id": "...", "payload": ...}` (an object with a `payload` key and no
- * keys other than `id` and `payload`).
+ * keys other than `id` (or `task_id`) and `payload`).
  */
 export function parseInputLine(text: string, line: number): BatchInput | null {
   if (text.trim() === '') return null;
@@ -23,8 +26,8 @@ export function parseInputLine(text: string, line: number): BatchInput | null {
   } catch (error) {
     return { ok: false, id: String(line), line, message: `input line ${line} is not valid JSON (${(error as Error).message}): ${text.slice(0, 120)}` };
   }
-  if (isObject(value) && 'payload' in value && Object.keys(value).every((k) => k === 'id' || k === 'payload')) {
-    const id = value.id;
+  if (isObject(value) && 'payload' in value && Object.keys(value).every((k) => ENVELOPE_KEYS.has(k))) {
+    const id = value.id ?? value.task_id;
     if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') {
       return { ok: false, id: String(line), line, message: `input line ${line}: "id" must be a string or a number, got ${JSON.stringify(id)}` };
     }

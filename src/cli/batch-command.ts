@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { BatchOutput } from '../batch/batch-output.js';
 import { runBatch, type BatchSummary } from '../batch/batch-runner.js';
@@ -55,12 +56,15 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
   const finished = resuming ? await readFinishedIds(flags.output!) : undefined;
   const skip = finished && ((id: string) => finished.succeeded.has(id) || (flags.resumeFailed !== true && finished.failed.has(id)));
   const maxLineBytes = flags.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const input = flags.input ? createReadStream(flags.input) : process.stdin;
-  input.on("error", (error: Error) => logger.error({ error: error.message }, 'cannot read input'));
+  const input = flags.input ? await openInput(flags.input) : process.stdin;
   const total = bar && flags.input ? await countLines(flags.input) : undefined;
-  const output = new BatchOutput(flags.output, resuming);
-
   const abort = new AbortController();
+  let outputError: Error | undefined;
+  const output = new BatchOutput(flags.output, resuming, (error) => {
+    outputError = error;
+    abort.abort();
+  });
+
   let signals = 0;
   const onSignal = (): void => {
     signals += 1;
@@ -94,6 +98,11 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (outputError) {
+    // `drover batch ... | head` closed the pipe: stop quietly, like other Unix filters.
+    if ((outputError as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+    throw new DroverError('OUTPUT_ERROR', `cannot write the output: ${outputError.message}`, { cause: outputError });
+  }
   process.stderr.write(`${summaryLine(summary)}\n`);
   if (summary.stoppedBy?.kind === 'unhealthy') {
     process.stderr.write(`drover batch: the handler failed to load: ${summary.stoppedBy.message}\n`);
@@ -101,6 +110,15 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
   }
   if (summary.stoppedBy?.kind === 'interrupted') return 130;
   return summary.failed > 0 ? 1 : 0;
+}
+
+async function openInput(path: string): Promise<Readable> {
+  try {
+    const handle = await open(path, 'r');
+    return handle.createReadStream();
+  } catch (error) {
+    throw new DroverError('INVALID_INPUT', `cannot read --input ${path}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function summaryLine(s: BatchSummary): string {

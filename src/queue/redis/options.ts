@@ -172,13 +172,15 @@ export function normalizeEnqueueOptions(value: unknown): NormalizedEnqueueOption
   return out;
 }
 
+export type NormalizedQueueDefaults = Omit<QueueDefaults, 'backoff'> & { backoff?: Required<BackoffOptions> };
+
 /** Validates a partial set of queue defaults (only the given fields are stored). */
-export function normalizeQueueDefaults(value: unknown): QueueDefaults {
+export function normalizeQueueDefaults(value: unknown): NormalizedQueueDefaults {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('defaults', 'an object', value);
   }
   const d = value as QueueDefaults;
-  const out: QueueDefaults = {};
+  const out: NormalizedQueueDefaults = {};
   if (d.maxRetries !== undefined) out.maxRetries = int('maxRetries', d.maxRetries, 0, 1_000_000);
   if (d.timeoutMs !== undefined) out.timeoutMs = int('timeoutMs', d.timeoutMs, 0);
   if (d.backoff !== undefined) out.backoff = normalizeBackoff(d.backoff);

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { assertQueueName } from '../queue/redis/keys.js';
+import type { SupervisorRecord } from '../queue/redis/supervisors.js';
+import { printJson, printNotice, printText } from './print.js';
+import { addRedisFlags, type RedisFlags } from './redis-flags.js';
+import { type StatsDocument, formatStats, toStatsView } from './stats-view.js';
+import { withRedisSession } from './with-session.js';
+
+interface StatsFlags extends RedisFlags {
+  json?: boolean;
+}
+
+export function registerStatsCommand(program: Command): void {
+  const command = program
+    .command('stats')
+    .description('counts per state, throughput, totals, failures by reason and live supervisors')
+    .argument('[queues...]', 'queues to show (default: every queue a live supervisor serves)')
+    .option('--json', 'print one JSON document {"queues":[…],"supervisors":[…]}');
+  addRedisFlags(command).action(async (queues: string[], flags: StatsFlags) => {
+    for (const queue of queues) assertQueueName(queue);
+    await withRedisSession(flags, async ({ backend }) => {
+      const supervisors = await backend.listSupervisors();
+      const names = queuesToShow(queues, supervisors);
+      const stats = await Promise.all(names.map((name) => backend.stats(name)));
+      const now = Date.now();
+      const doc: StatsDocument = { queues: stats.map((s) => toStatsView(s, now)), supervisors };
+      if (flags.json === true) {
+        printJson(doc);
+        return;
+      }
+      if (names.length === 0) printNotice('drover stats: no queue given and no live supervisor registered: name the queues (drover stats QUEUE...)');
+      printText(formatStats(doc, now));
+    });
+  });
+}
+
+/** The queues given, in order, then those live supervisors serve (sorted), each once. */
+export function queuesToShow(given: readonly string[], supervisors: readonly SupervisorRecord[]): string[] {
+  const discovered = supervisors.flatMap((s) => s.queues).sort();
+  return [...new Set([...given, ...discovered])];
+}

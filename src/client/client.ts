@@ -1,0 +1,109 @@
+/**
+ * The client SDK: enqueue tasks, wait for results, cancel, inspect.
+ *
+ * ```ts
+ * const client = new Client({ redis: 'redis://localhost:6379' });
+ * const result = await client.run('resize', { url }, { timeout: 30_000 });
+ * await client.close();
+ * ```
+ */
+import { DroverError } from '../errors.js';
+import { RedisBackend } from '../queue/redis/backend.js';
+import type { EnqueueResult } from '../queue/redis/enqueue.js';
+import type { EnqueueOptions } from '../queue/redis/options.js';
+import type { QueueStats } from '../queue/redis/stats.js';
+import type { EventsOptions, TaskStreamItem } from '../queue/redis/task-events.js';
+import type { TaskInfo } from '../queue/redis/task-info.js';
+import type { TaskState } from '../queue/task.js';
+import { type OwnedConnection, closeConnection, openConnection } from './connection.js';
+import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { TaskFailedError } from './task-failed-error.js';
+
+export interface ClientWaitOptions {
+  /** Milliseconds before WAIT_TIMEOUT (the task itself keeps running). @defaultValue undefined (no limit) */
+  timeout?: number;
+}
+
+function notFound(id: string): DroverError {
+  return new DroverError('TASK_NOT_FOUND', `task ${id} not found (unknown, deleted or expired)`);
+}
+
+export class Client {
+  private readonly connection: OwnedConnection;
+  private readonly backendInstance: RedisBackend;
+  private closed = false;
+
+  constructor(options?: ClientOptions) {
+    const o = normalizeClientOptions(options);
+    this.connection = openConnection(o);
+    try {
+      this.backendInstance = new RedisBackend({ redis: this.connection.redis, prefix: o.prefix });
+    } catch (error) {
+      void closeConnection(this.connection);
+      throw error;
+    }
+  }
+
+  /** The underlying backend (dead-set management, defaults, supervisors). */
+  get backend(): RedisBackend {
+    return this.backendInstance;
+  }
+
+  enqueue(queue: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
+    return this.backendInstance.enqueue(queue, payload, options);
+  }
+
+  /** Many tasks in one pipeline; results in item order. */
+  enqueueMany(queue: string, items: { payload: unknown; options?: EnqueueOptions }[]): Promise<EnqueueResult[]> {
+    return this.backendInstance.enqueueMany(queue, items);
+  }
+
+  /** The task; throws TASK_NOT_FOUND for an unknown, deleted or expired id. */
+  async get(id: string): Promise<TaskInfo> {
+    const info = await this.backendInstance.get(id);
+    if (!info) throw notFound(id);
+    return info;
+  }
+
+  /** Resolves when the task completed, failed or was cancelled (woken by Redis, no polling). */
+  wait(id: string, options: ClientWaitOptions = {}): Promise<TaskInfo> {
+    return this.backendInstance.wait(id, options.timeout === undefined ? {} : { timeoutMs: options.timeout });
+  }
+
+  /**
+   * Enqueue + wait: resolves with the result; throws a TaskFailedError (DroverError
+   * TASK_FAILED, `cause` = the task's error) when the task failed or was cancelled, and
+   * WAIT_TIMEOUT when `timeout` passes first.
+   */
+  async run<R = unknown>(queue: string, payload: unknown, options: EnqueueOptions & ClientWaitOptions = {}): Promise<R> {
+    const { timeout, ...enqueueOptions } = options;
+    const { id } = await this.enqueue(queue, payload, enqueueOptions);
+    const info = await this.wait(id, timeout === undefined ? {} : { timeout });
+    if (info.state !== 'completed') throw new TaskFailedError(info);
+    return info.result as R;
+  }
+
+  /** Cancels a task (see RedisBackend.cancel); throws TASK_NOT_FOUND for an unknown id. */
+  async cancel(id: string): Promise<{ state: TaskState }> {
+    const res = await this.backendInstance.cancel(id);
+    if (!res) throw notFound(id);
+    return res;
+  }
+
+  stats(queue: string): Promise<QueueStats> {
+    return this.backendInstance.stats(queue);
+  }
+
+  /** Progress and partial events of a task, ending with `{ type: 'final', task }`. */
+  events(id: string, options?: EventsOptions): AsyncIterable<TaskStreamItem> {
+    return this.backendInstance.events(id, options);
+  }
+
+  /** Closes the backend's extra connections and the connection the client created. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backendInstance.close();
+    await closeConnection(this.connection);
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The Redis queue backend: the one object the supervisor and the client talk to.
+ * Every multi-key transition is one Lua script (src/queue/redis/lua); all keys come from
+ * keys.ts; all times are Redis server TIME (ms). See docs/redis-layout.md.
+ *
+ * Connections: the caller's connection runs every normal command. The backend creates (lazily,
+ * with `duplicate()`) one pub/sub connection (wait, onCancel), blocking connections for
+ * waitForWork (one per queue set standalone, one per queue in Cluster) and one per events()
+ * iterator. close() closes only those; the caller closes its own connection.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { FailureReason, TaskError, TaskState } from '../task.js';
+import { enqueue, enqueueMany, getQueueDefaults, setQueueDefaults, type EnqueueResult } from './enqueue.js';
+import { cancel, deleteTask, onCancel, purgeDead, retryDead } from './admin.js';
+import type { ClaimedTask } from './claimed-task.js';
+import { type BackendContext, createContext } from './context.js';
+import { DEFAULT_PREFIX } from './keys.js';
+import { type ExtendResult, type RecoverOptions, type RecoverResult, extendLeases, recover } from './leases.js';
+import { type ClaimOptions, type FailState, claim, complete, fail, requeue } from './lifecycle.js';
+import { checkMaxmemoryPolicy } from './maxmemory.js';
+import type { EnqueueOptions, QueueDefaults } from './options.js';
+import { guard } from './redis-errors.js';
+import type { RedisClient } from './scripts.js';
+import { type QueueStats, queueStats } from './stats.js';
+import { Subscriber } from './subscriber.js';
+import {
+  type SupervisorInfo,
+  type SupervisorRecord,
+  listSupervisors,
+  registerSupervisor,
+  unregisterSupervisor,
+} from './supervisors.js';
+import { type EventsOptions, type TaskStreamItem, partial, progress, taskEvents } from './task-events.js';
+import type { TaskInfo } from './task-info.js';
+import { getTask, listDead } from './task-read.js';
+import { type WaitOptions, waitForTask } from './task-wait.js';
+import { WorkWaiter } from './work-waiter.js';
+
+export type { ClaimedTask } from './claimed-task.js';
+
+export interface RedisBackendOptions {
+  /** A connected (or lazily connecting) ioredis client; it must not use ioredis' keyPrefix. */
+  redis: Redis | Cluster;
+  /** Prefix of every key; must not contain '{' or '}'. @defaultValue 'drover:' */
+  prefix?: string;
+}
+
+export const DEFAULT_BACKEND_OPTIONS: Readonly<{ prefix: string }> = { prefix: DEFAULT_PREFIX };
+
+export class RedisBackend {
+  private readonly ctx: BackendContext;
+  private readonly subscriber: Subscriber;
+  private readonly waiter: WorkWaiter;
+  private readonly eventConnections = new Set<RedisClient>();
+
+  constructor(opts: RedisBackendOptions) {
+    this.ctx = createContext(opts.redis, opts.prefix ?? DEFAULT_BACKEND_OPTIONS.prefix);
+    this.subscriber = new Subscriber(opts.redis);
+    this.waiter = new WorkWaiter(this.ctx);
+  }
+
+  get prefix(): string {
+    return this.ctx.keys.prefix;
+  }
+
+  enqueue(queue: string, payload: unknown, opts?: EnqueueOptions): Promise<EnqueueResult> {
+    return guard('enqueue', () => enqueue(this.ctx, queue, payload, opts));
+  }
+
+  /** One pipeline; results in item order. */
+  enqueueMany(queue: string, items: { payload: unknown; options?: EnqueueOptions }[]): Promise<EnqueueResult[]> {
+    return guard('enqueueMany', () => enqueueMany(this.ctx, queue, items));
+  }
+
+  /** Merges into the queue's defaults stored in Redis (apply to tasks enqueued afterwards). */
+  setQueueDefaults(queue: string, defaults: QueueDefaults): Promise<void> {
+    return guard('setQueueDefaults', () => setQueueDefaults(this.ctx, queue, defaults));
+  }
+
+  getQueueDefaults(queue: string): Promise<QueueDefaults> {
+    return guard('getQueueDefaults', () => getQueueDefaults(this.ctx, queue));
+  }
+
+  /** Promotes due scheduled tasks, then atomically leases up to `count` pending tasks. */
+  claim(queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
+    return guard('claim', () => claim(this.ctx, queue, opts));
+  }
+
+  /**
+   * Blocks in Redis until work may be available, a scheduled task is due, or the timeout;
+   * `signal` ends the wait early (the blocking call stays in flight and is reused next time).
+   */
+  waitForWork(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.waiter.wait(queues, timeoutMs, signal);
+  }
+
+  /** Stores the result if the token still matches; optionally claims the next task(s). */
+  complete(
+    task: ClaimedTask,
+    result: unknown,
+    claimNext?: { supervisorId: string; leaseMs: number; count?: number },
+  ): Promise<{ accepted: boolean; next: ClaimedTask | null; claimed: ClaimedTask[] }> {
+    return guard('complete', () => complete(this.ctx, task, result, claimNext));
+  }
+
+  fail(
+    task: ClaimedTask,
+    f: { reason: FailureReason; error: TaskError; retry: boolean; retryAfterMs?: number },
+  ): Promise<{ accepted: boolean; state: FailState; runAt?: number }> {
+    return guard('fail', () => fail(this.ctx, task, f));
+  }
+
+  /** Shutdown: back to pending at the front, attempt not counted, only if the token matches. */
+  requeue(tasks: ClaimedTask[]): Promise<number> {
+    return guard('requeue', () => requeue(this.ctx, tasks));
+  }
+
+  extendLeases(supervisorId: string, tasks: ClaimedTask[], leaseMs: number): Promise<ExtendResult> {
+    return guard('extendLeases', () => extendLeases(this.ctx, supervisorId, tasks, leaseMs));
+  }
+
+  recover(queues: string[], opts?: RecoverOptions): Promise<RecoverResult> {
+    return guard('recover', () => recover(this.ctx, queues, opts));
+  }
+
+  /** false when dropped (stale token). */
+  progress(task: ClaimedTask, value: number, message?: string): Promise<boolean> {
+    return guard('progress', () => progress(this.ctx, task, value, message));
+  }
+
+  /** false when dropped (stale token). */
+  partial(task: ClaimedTask, data: unknown): Promise<boolean> {
+    return guard('partial', () => partial(this.ctx, task, data));
+  }
+
+  cancel(id: string): Promise<{ state: TaskState } | null> {
+    return guard('cancel', () => cancel(this.ctx, id));
+  }
+
+  /** Pub/sub on each queue's cancel channel; returns the unsubscribe function. */
+  onCancel(queues: string[], cb: (taskId: string) => void): Promise<() => Promise<void>> {
+    return guard('onCancel', () => onCancel(this.ctx, this.subscriber, queues, cb));
+  }
+
+  get(id: string): Promise<TaskInfo | null> {
+    return getTask(this.ctx, id);
+  }
+
+  /** Resolves with the task once completed, failed or cancelled (pub/sub, no polling). */
+  wait(id: string, opts?: WaitOptions): Promise<TaskInfo> {
+    return waitForTask(this.ctx, this.subscriber, id, opts);
+  }
+
+  /** Progress and partial events, then a final item with the finished task. */
+  events(id: string, opts?: EventsOptions): AsyncGenerator<TaskStreamItem, void, undefined> {
+    return taskEvents(this.ctx, id, opts, this.eventConnections);
+  }
+
+  stats(queue: string): Promise<QueueStats> {
+    return guard('stats', () => queueStats(this.ctx, queue));
+  }
+
+  registerSupervisor(info: SupervisorInfo, ttlMs: number): Promise<void> {
+    return guard('registerSupervisor', () => registerSupervisor(this.ctx, info, ttlMs));
+  }
+
+  unregisterSupervisor(id: string): Promise<void> {
+    return guard('unregisterSupervisor', () => unregisterSupervisor(this.ctx, id));
+  }
+
+  listSupervisors(): Promise<SupervisorRecord[]> {
+    return guard('listSupervisors', () => listSupervisors(this.ctx));
+  }
+
+  listDead(queue: string, page?: { offset?: number; limit?: number }): Promise<TaskInfo[]> {
+    return guard('listDead', () => listDead(this.ctx, queue, page));
+  }
+
+  retryDead(queue: string, ids?: string[]): Promise<number> {
+    return guard('retryDead', () => retryDead(this.ctx, queue, ids));
+  }
+
+  purgeDead(queue: string): Promise<number> {
+    return guard('purgeDead', () => purgeDead(this.ctx, queue));
+  }
+
+  deleteTask(id: string): Promise<boolean> {
+    return guard('deleteTask', () => deleteTask(this.ctx, id));
+  }
+
+  checkMaxmemoryPolicy(): Promise<string | null> {
+    return checkMaxmemoryPolicy(this.ctx.redis);
+  }
+
+  /** Closes the connections the backend created (not the caller's). */
+  async close(): Promise<void> {
+    this.waiter.close();
+    this.subscriber.close();
+    for (const conn of this.eventConnections) conn.disconnect();
+    this.eventConnections.clear();
+  }
+}

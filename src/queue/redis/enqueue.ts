@@ -1,0 +1,102 @@
+/** enqueue / enqueueMany and the per-queue defaults stored in Redis. */
+import { assertQueueName, makeTaskId } from './keys.js';
+import { type BackendContext, runQueueScript } from './context.js';
+import {
+  type EnqueueOptions,
+  type NormalizedEnqueueOptions,
+  type QueueDefaults,
+  normalizeEnqueueOptions,
+  normalizeQueueDefaults,
+} from './options.js';
+import { asArray, asNumber, asString, toJson } from './reply.js';
+import type { ScriptArg } from './scripts.js';
+
+export interface EnqueueResult {
+  id: string;
+  /** false when the id or the idempotency key matched a task that is still kept. */
+  created: boolean;
+}
+
+function enqueueArgs(queue: string, payload: unknown, o: NormalizedEnqueueOptions): ScriptArg[] {
+  const opt = (v: number | string | undefined): ScriptArg => (v === undefined ? '' : v);
+  return [
+    makeTaskId(queue, o.id),
+    queue,
+    toJson(payload, 'payload'),
+    o.priority,
+    o.delayMs,
+    opt(o.runAt),
+    opt(o.maxRetries),
+    opt(o.timeoutMs),
+    o.backoff ? o.backoff.type : '',
+    o.backoff ? o.backoff.baseMs : '',
+    o.backoff ? o.backoff.maxMs : '',
+    o.backoff ? (o.backoff.jitter ? 1 : 0) : '',
+    opt(o.resultTtlMs),
+    opt(o.idempotencyKey),
+    opt(o.type),
+    o.meta === undefined ? '' : toJson(o.meta, 'meta'),
+  ];
+}
+
+function parseEnqueue(reply: unknown): EnqueueResult {
+  const r = asArray(reply, 'enqueue reply');
+  return { id: asString(r[1]), created: asNumber(r[0]) === 1 };
+}
+
+export async function enqueue(
+  ctx: BackendContext,
+  queue: string,
+  payload: unknown,
+  options?: EnqueueOptions,
+): Promise<EnqueueResult> {
+  assertQueueName(queue);
+  const args = enqueueArgs(queue, payload, normalizeEnqueueOptions(options));
+  return parseEnqueue(await runQueueScript(ctx, 'enqueue', queue, args));
+}
+
+/** All items in one pipeline (one queue = one slot, so this works in Cluster too). */
+export async function enqueueMany(
+  ctx: BackendContext,
+  queue: string,
+  items: readonly { payload: unknown; options?: EnqueueOptions }[],
+): Promise<EnqueueResult[]> {
+  assertQueueName(queue);
+  const argLists = items.map((item) => enqueueArgs(queue, item.payload, normalizeEnqueueOptions(item.options)));
+  const replies = await ctx.scripts.enqueue.runMany(ctx.redis, ctx.keys.queue(queue), ctx.keys.channels(queue), argLists);
+  return replies.map(parseEnqueue);
+}
+
+/** Merges the given defaults into the queue's stored defaults. */
+export async function setQueueDefaults(ctx: BackendContext, queue: string, defaults: QueueDefaults): Promise<void> {
+  assertQueueName(queue);
+  const d = normalizeQueueDefaults(defaults);
+  const fields: Record<string, string | number> = {};
+  for (const name of ['maxRetries', 'timeoutMs', 'resultTtlMs', 'failedTtlMs', 'keepCompleted', 'keepFailed', 'eventsMaxLen'] as const) {
+    const value = d[name];
+    if (value !== undefined) fields[name] = value;
+  }
+  if (d.backoff) {
+    const b = d.backoff;
+    Object.assign(fields, { bType: b.type, bBase: b.baseMs, bMax: b.maxMs, bJitter: b.jitter ? 1 : 0 });
+  }
+  if (Object.keys(fields).length > 0) await ctx.redis.hset(ctx.keys.queue(queue).defaults, fields);
+}
+
+/** The queue's stored defaults (only fields that were set). */
+export async function getQueueDefaults(ctx: BackendContext, queue: string): Promise<QueueDefaults> {
+  const h = await ctx.redis.hgetall(ctx.keys.queue(queue).defaults);
+  const out: QueueDefaults = {};
+  for (const name of ['maxRetries', 'timeoutMs', 'resultTtlMs', 'failedTtlMs', 'keepCompleted', 'keepFailed', 'eventsMaxLen'] as const) {
+    if (h[name] !== undefined) out[name] = Number(h[name]);
+  }
+  if (h.bType !== undefined) {
+    out.backoff = {
+      type: h.bType === 'fixed' ? 'fixed' : 'exponential',
+      baseMs: Number(h.bBase),
+      maxMs: Number(h.bMax),
+      jitter: h.bJitter === '1',
+    };
+  }
+  return out;
+}

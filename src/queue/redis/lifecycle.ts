@@ -1,0 +1,112 @@
+/** claim, complete, fail and requeue: the transitions of one attempt. */
+import { randomInt } from 'node:crypto';
+import { DroverError } from '../../errors.js';
+import { FAILURE_REASONS, type FailureReason, type TaskError } from '../task.js';
+import { type ClaimedTask, parseClaimedTasks } from './claimed-task.js';
+import { type BackendContext, byQueue, runQueueScript } from './context.js';
+import { assertQueueName } from './keys.js';
+import { nonNegativeMs, positiveMs } from './options.js';
+import { asArray, asNumber, asString, toJson } from './reply.js';
+
+export interface ClaimOptions {
+  supervisorId: string;
+  /** Lease length; renew with extendLeases well before it runs out. */
+  leaseMs: number;
+  /** @defaultValue 1 */
+  count?: number;
+}
+
+export interface FailInput {
+  reason: FailureReason;
+  error: TaskError;
+  retry: boolean;
+  retryAfterMs?: number;
+}
+
+export type FailState = 'scheduled' | 'failed' | 'cancelled';
+
+function claimArgs(o: ClaimOptions): [string, number, number] {
+  if (typeof o.supervisorId !== 'string' || o.supervisorId === '') {
+    throw new DroverError('INVALID_OPTION', `supervisorId: expected a non-empty string, got ${JSON.stringify(o.supervisorId)}`);
+  }
+  const count = o.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+    throw new DroverError('INVALID_OPTION', `count: expected an integer in [1, 10000], got ${JSON.stringify(count)}`);
+  }
+  return [o.supervisorId, positiveMs('leaseMs', o.leaseMs), count];
+}
+
+export async function claim(ctx: BackendContext, queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
+  assertQueueName(queue);
+  const reply = await runQueueScript(ctx, 'claim', queue, claimArgs(opts));
+  return parseClaimedTasks(queue, reply);
+}
+
+export async function complete(
+  ctx: BackendContext,
+  task: ClaimedTask,
+  result: unknown,
+  claimNext?: Omit<ClaimOptions, 'count'> & { count?: number },
+): Promise<{ accepted: boolean; next: ClaimedTask | null; claimed: ClaimedTask[] }> {
+  const next = claimNext ? claimArgs(claimNext) : ['', 0, 0];
+  const reply = asArray(
+    await runQueueScript(ctx, 'complete', task.queue, [
+      task.id,
+      task.token,
+      toJson(result, 'result'),
+      claimNext ? 1 : 0,
+      ...next,
+    ]),
+  );
+  const claimed = parseClaimedTasks(task.queue, reply[1]);
+  return { accepted: asNumber(reply[0]) === 1, next: claimed[0] ?? null, claimed };
+}
+
+function errorJson(f: FailInput): string {
+  if (!FAILURE_REASONS.includes(f.reason)) {
+    throw new DroverError('INVALID_OPTION', `reason: expected one of ${FAILURE_REASONS.join(', ')}, got ${JSON.stringify(f.reason)}`);
+  }
+  const e = f.error;
+  const error: TaskError = { message: typeof e?.message === 'string' ? e.message : String(e?.message), reason: f.reason };
+  if (e?.type !== undefined) error.type = e.type;
+  if (e?.stack !== undefined) error.stack = e.stack;
+  return toJson(error, 'error');
+}
+
+export async function fail(
+  ctx: BackendContext,
+  task: ClaimedTask,
+  f: FailInput,
+): Promise<{ accepted: boolean; state: FailState; runAt?: number }> {
+  const retryAfter = f.retryAfterMs === undefined ? '' : nonNegativeMs('retryAfterMs', f.retryAfterMs);
+  const reply = asArray(
+    await runQueueScript(ctx, 'fail', task.queue, [
+      task.id,
+      task.token,
+      f.reason,
+      errorJson(f),
+      f.retry ? 1 : 0,
+      retryAfter,
+      (randomInt(0, 1_000_000) / 1_000_000).toFixed(6),
+    ]),
+  );
+  const accepted = asNumber(reply[0]) === 1;
+  const state = asString(reply[1]);
+  const runAt = asNumber(reply[2]);
+  // A stale reply reports the state the task is in now (or 'failed' when it is gone).
+  const shown: FailState = state === 'scheduled' || state === 'cancelled' ? state : 'failed';
+  return runAt > 0 ? { accepted, state: shown, runAt } : { accepted, state: shown };
+}
+
+/** Graceful shutdown: back to pending at the front; the attempt is not counted. */
+export async function requeue(ctx: BackendContext, tasks: readonly ClaimedTask[]): Promise<number> {
+  let total = 0;
+  const groups = [...byQueue(tasks)];
+  const counts = await Promise.all(
+    groups.map(([queue, list]) =>
+      runQueueScript(ctx, 'requeue', queue, list.flatMap((t) => [t.id, t.token])),
+    ),
+  );
+  for (const n of counts) total += asNumber(n);
+  return total;
+}

@@ -1,0 +1,79 @@
+-- finish.lua: terminal transitions, retention and trimming (needs common).
+-- Uses Q.active, Q.completed / Q.failed / Q.cancelled (whichever the state needs), Q.defaults,
+-- Q.stats, Q.throughput, Q.taskPrefix, Q.leasePrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix.
+
+-- Deletes every key of a task and releases its idempotency key (when it still points here).
+local function delete_task_keys(id)
+  local tk = Q.taskPrefix .. id
+  local idem = redis.call('HGET', tk, 'idem')
+  if idem and idem ~= '' then
+    local ik = Q.idemPrefix .. idem
+    if redis.call('GET', ik) == id then redis.call('DEL', ik) end
+  end
+  redis.call('DEL', tk, Q.leasePrefix .. id, Q.eventsPrefix .. id)
+end
+
+-- Retention sets are scored by expiry: drop entries whose keys already expired (TTL), then
+-- delete the oldest beyond `keep`, at most C.TRIM_BATCH per call (amortised over finishes).
+local function trim_finished(set, keep, now)
+  redis.call('ZREMRANGEBYSCORE', set, '-inf', fmt(now))
+  local excess = redis.call('ZCARD', set) - keep
+  if excess > 0 then
+    local ids = redis.call('ZRANGE', set, 0, math.min(excess, C.TRIM_BATCH) - 1)
+    for _, id in ipairs(ids) do delete_task_keys(id) end
+    redis.call('ZREM', set, unpack(ids))
+  end
+end
+
+-- Per-minute counters (kind 'c' completed, 'f' failed), C.THROUGHPUT_MINUTES kept.
+local function count_throughput(kind, now)
+  local minute = math.floor(now / 60000)
+  local old = minute - C.THROUGHPUT_MINUTES
+  redis.call('HINCRBY', Q.throughput, kind .. ':' .. minute, 1)
+  redis.call('HDEL', Q.throughput, 'c:' .. old, 'f:' .. old)
+  if redis.call('HLEN', Q.throughput) > 4 * C.THROUGHPUT_MINUTES then
+    for _, field in ipairs(redis.call('HKEYS', Q.throughput)) do
+      local m = tonumber(string.sub(field, 3))
+      if m == nil or m <= old then redis.call('HDEL', Q.throughput, field) end
+    end
+  end
+end
+
+-- Moves a task to 'completed', 'failed' (dead) or 'cancelled'. `fields` are extra HSET pairs.
+-- Sets TTLs on the task, its events and its idempotency key (cancel releases the key), adds it
+-- to the retention set, trims, counts, appends an 'end' event and publishes on CH.donePrefix..id.
+-- The caller removes the task from pending / scheduled.
+local function finish_task(id, state, now, fields)
+  local tk = Q.taskPrefix .. id
+  local ttl, keep, set
+  if state == 'failed' then
+    ttl = queue_default('failedTtlMs', C.FAILED_TTL_MS)
+    keep = queue_default('keepFailed', C.KEEP_FAILED)
+    set = Q.failed
+  else
+    ttl = tonumber(redis.call('HGET', tk, 'resultTtlMs')) or queue_default('resultTtlMs', C.RESULT_TTL_MS)
+    keep = queue_default('keepCompleted', C.KEEP_COMPLETED)
+    if state == 'completed' then set = Q.completed else set = Q.cancelled end
+  end
+  redis.call('HSET', tk, 'state', state, 'finishedAt', fmt(now), 'expiresAt', fmt(now + ttl), unpack(fields))
+  redis.call('HDEL', tk, 'owner', 'leaseUntil')
+  redis.call('DEL', Q.leasePrefix .. id)
+  redis.call('ZREM', Q.active, id)
+  local ev = Q.eventsPrefix .. id
+  redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'end', 'd', state)
+  redis.call('PEXPIRE', ev, ttl)
+  redis.call('PEXPIRE', tk, ttl)
+  local idem = redis.call('HGET', tk, 'idem')
+  if idem and idem ~= '' then
+    local ik = Q.idemPrefix .. idem
+    if redis.call('GET', ik) == id then
+      if state == 'cancelled' then redis.call('DEL', ik) else redis.call('PEXPIRE', ik, ttl) end
+    end
+  end
+  redis.call('ZADD', set, fmt(now + ttl), id)
+  redis.call('HINCRBY', Q.stats, state, 1)
+  if state == 'completed' then count_throughput('c', now) end
+  if state == 'failed' then count_throughput('f', now) end
+  trim_finished(set, keep, now)
+  redis.call('PUBLISH', CH.donePrefix .. id, state)
+end

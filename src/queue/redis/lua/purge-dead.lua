@@ -1,0 +1,12 @@
+-- purge-dead: delete the oldest C.TRIM_BATCH dead (failed) tasks and their keys.
+-- KEYS: failed taskPrefix leasePrefix eventsPrefix idemPrefix
+-- CHANNELS: (none)
+-- ARGV: (none)
+-- Returns: the number of entries removed (call again until it is below C.TRIM_BATCH)
+--@include common
+--@include finish
+
+local ids = redis.call('ZRANGE', Q.failed, 0, C.TRIM_BATCH - 1)
+for _, id in ipairs(ids) do delete_task_keys(id) end
+if #ids > 0 then redis.call('ZREM', Q.failed, unpack(ids)) end
+return #ids

@@ -1,0 +1,16 @@
+-- wake-peek: before a supervisor blocks on Q.wake: is there work now, and when is the next
+-- scheduled task due? When there is no work the stale wake tokens are dropped (the caller then
+-- blocks; any later enqueue pushes a fresh token, so no wakeup is lost).
+-- KEYS: pending scheduled wake
+-- CHANNELS: (none)
+-- ARGV: (none)
+-- Returns: {1, 0} when work is available now; {0, ms until the next scheduled task or -1}
+--@include common
+
+if redis.call('ZCARD', Q.pending) > 0 then return {1, 0} end
+local first = redis.call('ZRANGE', Q.scheduled, 0, 0, 'WITHSCORES')
+local now = now_ms()
+if #first > 0 and tonumber(first[2]) <= now then return {1, 0} end
+redis.call('DEL', Q.wake)
+if #first > 0 then return {0, fmt(tonumber(first[2]) - now)} end
+return {0, -1}

@@ -1,0 +1,229 @@
+/**
+ * Loads the Lua scripts in ./lua once and runs them with EVALSHA, falling back to EVAL on
+ * NOSCRIPT (a fresh server, a failover, another Cluster node).
+ *
+ * Each script's header declares `-- KEYS: <names>` and `-- CHANNELS: <names>`; the loader
+ * parses them (so the header cannot drift from what is passed), checks the names against
+ * keys.ts, and prepends a preamble: `C` (constants from TypeScript, never copied by hand),
+ * `Q` (declared keys by name), `CH` (declared channel names, the first ARGV entries) and `A`
+ * (the script's own arguments). `--@include <name>` inlines `lua/include/<name>.lua`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { DroverError } from '../../errors.js';
+import { CHANNEL_NAMES, QUEUE_KEY_NAMES, SUPERVISOR_KEY_NAMES } from './keys.js';
+import { DEFAULT_QUEUE_DEFAULTS, PRIORITY_MAX } from './options.js';
+
+export type RedisClient = Redis | Cluster;
+export type ScriptArg = string | number;
+
+/** Constants injected into every script as `C.<NAME>`. */
+export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
+  PRIORITY_MAX,
+  /** Width of one priority band of the pending score (2^41); FIFO sequence lives inside. */
+  PRIORITY_BAND: 2 ** 41,
+  FIFO_OFFSET: 2 ** 40,
+  /** Wake tokens kept for supervisors that are not blocked yet. */
+  WAKE_CAP: 64,
+  PROMOTE_BATCH: 1000,
+  TRIM_BATCH: 100,
+  RECOVER_BATCH: 1000,
+  THROUGHPUT_MINUTES: 60,
+  MAX_RETRIES: DEFAULT_QUEUE_DEFAULTS.maxRetries,
+  TIMEOUT_MS: DEFAULT_QUEUE_DEFAULTS.timeoutMs,
+  BACKOFF_TYPE: DEFAULT_QUEUE_DEFAULTS.backoff.type,
+  BACKOFF_BASE_MS: DEFAULT_QUEUE_DEFAULTS.backoff.baseMs,
+  BACKOFF_MAX_MS: DEFAULT_QUEUE_DEFAULTS.backoff.maxMs,
+  BACKOFF_JITTER: DEFAULT_QUEUE_DEFAULTS.backoff.jitter ? 1 : 0,
+  RESULT_TTL_MS: DEFAULT_QUEUE_DEFAULTS.resultTtlMs,
+  FAILED_TTL_MS: DEFAULT_QUEUE_DEFAULTS.failedTtlMs,
+  KEEP_COMPLETED: DEFAULT_QUEUE_DEFAULTS.keepCompleted,
+  KEEP_FAILED: DEFAULT_QUEUE_DEFAULTS.keepFailed,
+  EVENTS_MAX_LEN: DEFAULT_QUEUE_DEFAULTS.eventsMaxLen,
+};
+
+export const SCRIPT_NAMES = [
+  'enqueue',
+  'claim',
+  'complete',
+  'fail',
+  'requeue',
+  'extend-leases',
+  'recover',
+  'task-event',
+  'cancel',
+  'delete-task',
+  'retry-dead',
+  'purge-dead',
+  'stats',
+  'wake-peek',
+  'register-supervisor',
+  'list-supervisors',
+  'unregister-supervisor',
+] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+const KNOWN_KEYS = new Set<string>([...QUEUE_KEY_NAMES, ...SUPERVISOR_KEY_NAMES]);
+const KNOWN_CHANNELS = new Set<string>(CHANNEL_NAMES);
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+export class LuaScript {
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    readonly keys: readonly string[],
+    readonly channels: readonly string[],
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  /** `[numkeys, ...keys, ...channels, ...args]` for EVAL/EVALSHA. */
+  private argv(
+    keys: Readonly<Record<string, string>>,
+    channels: Readonly<Record<string, string>>,
+    args: readonly ScriptArg[],
+  ): ScriptArg[] {
+    const pick = (from: Readonly<Record<string, string>>, name: string, what: string): string => {
+      const value = from[name];
+      if (value === undefined) {
+        throw new DroverError('QUEUE_ERROR', `script ${this.name}: ${what} '${name}' was not provided`);
+      }
+      return value;
+    };
+    return [
+      this.keys.length,
+      ...this.keys.map((k) => pick(keys, k, 'key')),
+      ...this.channels.map((c) => pick(channels, c, 'channel')),
+      ...args,
+    ];
+  }
+
+  async run(
+    client: RedisClient,
+    keys: Readonly<Record<string, string>>,
+    channels: Readonly<Record<string, string>>,
+    args: readonly ScriptArg[],
+  ): Promise<unknown> {
+    const [numKeys, ...rest] = this.argv(keys, channels, args);
+    try {
+      return await client.evalsha(this.sha, numKeys, ...rest);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return await client.eval(this.source, numKeys, ...rest);
+    }
+  }
+
+  /** Runs the script once per argument list in one pipeline (all keys must share one slot). */
+  async runMany(
+    client: RedisClient,
+    keys: Readonly<Record<string, string>>,
+    channels: Readonly<Record<string, string>>,
+    argLists: readonly (readonly ScriptArg[])[],
+  ): Promise<unknown[]> {
+    if (argLists.length === 0) return [];
+    const all = argLists.map((args) => this.argv(keys, channels, args));
+    const exec = async (useEval: boolean, indexes: number[]): Promise<[Error | null, unknown][]> => {
+      const pipeline: ChainableCommander = client.pipeline();
+      for (const i of indexes) {
+        const [numKeys, ...rest] = all[i]!;
+        if (useEval) pipeline.eval(this.source, numKeys, ...rest);
+        else pipeline.evalsha(this.sha, numKeys, ...rest);
+      }
+      const replies = await pipeline.exec();
+      if (replies === null) throw new DroverError('CONNECTION_ERROR', `script ${this.name}: pipeline aborted`);
+      return replies;
+    };
+    const indexes = all.map((_, i) => i);
+    const first = await exec(false, indexes);
+    const out: unknown[] = new Array<unknown>(all.length);
+    const missing: number[] = [];
+    first.forEach(([err, value], i) => {
+      if (err && isNoScript(err)) missing.push(i);
+      else if (err) throw err;
+      else out[i] = value;
+    });
+    if (missing.length > 0) {
+      const second = await exec(true, missing);
+      second.forEach(([err, value], j) => {
+        if (err) throw err;
+        out[missing[j]!] = value;
+      });
+    }
+    return out;
+  }
+}
+
+function luaDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    path.join(here, 'lua'),
+    // Compiled to dist/src/queue/redis/: tsc does not copy .lua files, use the sources.
+    path.join(here, '..', '..', '..', '..', 'src', 'queue', 'redis', 'lua'),
+  ];
+  const found = candidates.find((dir) => existsSync(path.join(dir, 'claim.lua')));
+  if (!found) {
+    throw new DroverError('QUEUE_ERROR', `Lua scripts not found (looked in ${candidates.join(', ')})`);
+  }
+  return found;
+}
+
+function headerList(source: string, label: 'KEYS' | 'CHANNELS', name: string): string[] {
+  const match = new RegExp(`^-- ${label}: (.*)$`, 'm').exec(source);
+  if (!match) throw new DroverError('QUEUE_ERROR', `${name}.lua: header has no '-- ${label}:' line`);
+  const value = match[1]!.trim();
+  return value === '(none)' ? [] : value.split(/\s+/);
+}
+
+function luaValue(value: number | string): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+function preamble(keys: readonly string[], channels: readonly string[]): string {
+  const consts = Object.entries(LUA_CONSTANTS)
+    .map(([k, v]) => `${k} = ${luaValue(v)}`)
+    .join(', ');
+  const q = keys.map((k, i) => `${k} = KEYS[${i + 1}]`).join(', ');
+  const ch = channels.map((c, i) => `${c} = ARGV[${i + 1}]`).join(', ');
+  const a =
+    channels.length === 0
+      ? 'local A = ARGV'
+      : `local A = {}\nfor i = ${channels.length + 1}, #ARGV do A[i - ${channels.length}] = ARGV[i] end`;
+  return `local C = {${consts}}\nlocal Q = {${q}}\nlocal CH = {${ch}}\n${a}\n`;
+}
+
+export function loadScript(dir: string, name: string): LuaScript {
+  const raw = readFileSync(path.join(dir, `${name}.lua`), 'utf8');
+  const keys = headerList(raw, 'KEYS', name);
+  const channels = headerList(raw, 'CHANNELS', name);
+  for (const k of keys) {
+    if (!KNOWN_KEYS.has(k)) throw new DroverError('QUEUE_ERROR', `${name}.lua: unknown key name '${k}'`);
+  }
+  for (const c of channels) {
+    if (!KNOWN_CHANNELS.has(c)) throw new DroverError('QUEUE_ERROR', `${name}.lua: unknown channel '${c}'`);
+  }
+  const body = raw.replace(/^--@include ([\w-]+)\s*$/gm, (_line, include: string) =>
+    readFileSync(path.join(dir, 'include', `${include}.lua`), 'utf8'),
+  );
+  return new LuaScript(name, keys, channels, preamble(keys, channels) + body);
+}
+
+let cache: Readonly<Record<ScriptName, LuaScript>> | undefined;
+
+/** All scripts, read and prepared once per process. */
+export function scripts(): Readonly<Record<ScriptName, LuaScript>> {
+  if (!cache) {
+    const dir = luaDir();
+    const out = {} as Record<ScriptName, LuaScript>;
+    for (const name of SCRIPT_NAMES) out[name] = loadScript(dir, name);
+    cache = out;
+  }
+  return cache;
+}

@@ -1,0 +1,111 @@
+/**
+ * waitForWork: block in Redis (BLPOP on the queues' wake lists) until an enqueue, a retry or a
+ * requeue may have made work available, a scheduled task becomes due, or the timeout passes.
+ *
+ * 1. One wake-peek script per queue: work available now -> return at once; otherwise it drops
+ *    stale wake tokens and reports when the next scheduled task is due; the wait is shortened
+ *    to that.
+ * 2. BLPOP on a dedicated connection: standalone, one BLPOP over all the queues; Cluster, one
+ *    BLPOP per queue (each queue is its own slot), each on its own connection. A BLPOP still in
+ *    flight from an earlier call (which returned on its timer) is reused, never duplicated.
+ * 3. A JS timer bounds the wait precisely (Redis checks blocking timeouts every ~100 ms); an
+ *    AbortSignal ends it early.
+ */
+import { DroverError } from '../../errors.js';
+import { type BackendContext, duplicateConnection, isCluster, runQueueScript } from './context.js';
+import { assertQueueName } from './keys.js';
+import { toDroverError } from './redis-errors.js';
+import { asArray, asNumber } from './reply.js';
+import type { RedisClient } from './scripts.js';
+
+type Outcome = { ok: true } | { ok: false; error: unknown };
+
+interface Group {
+  conn: RedisClient;
+  wakeKeys: string[];
+  inflight: Promise<Outcome> | undefined;
+}
+
+export class WorkWaiter {
+  private readonly groups = new Map<string, Group>();
+  private closed = false;
+
+  constructor(private readonly ctx: BackendContext) {}
+
+  async wait(queues: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (!Array.isArray(queues) || queues.length === 0) {
+      throw new DroverError('INVALID_OPTION', `queues: expected a non-empty array, got ${JSON.stringify(queues)}`);
+    }
+    for (const q of queues) assertQueueName(q);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new DroverError('INVALID_OPTION', `timeoutMs: expected a number >= 0, got ${JSON.stringify(timeoutMs)}`);
+    }
+    if (this.closed || signal?.aborted) return;
+    const unique = [...new Set(queues)].sort();
+    let wait = timeoutMs;
+    try {
+      const peeks = await Promise.all(unique.map((q) => runQueueScript(this.ctx, 'wake-peek', q, [])));
+      for (const peek of peeks) {
+        const [ready, dueIn] = asArray(peek).map((x) => asNumber(x));
+        if (ready === 1) return;
+        if (dueIn !== undefined && dueIn >= 0) wait = Math.min(wait, dueIn);
+      }
+    } catch (error) {
+      throw toDroverError(error, 'waitForWork');
+    }
+    if (wait <= 0 || signal?.aborted) return;
+
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const timeout = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: true }), wait);
+      onAbort = () => resolve({ ok: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const outcome = await Promise.race([...this.groupsFor(unique).map((g) => this.blpop(g, wait)), timeout]);
+      if (!outcome.ok && !this.closed) throw toDroverError(outcome.error, 'waitForWork');
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private groupsFor(queues: readonly string[]): Group[] {
+    const sets = isCluster(this.ctx.redis) ? queues.map((q) => [q]) : [queues];
+    return sets.map((set) => {
+      const name = set.join('\n');
+      let group = this.groups.get(name);
+      if (!group) {
+        const conn = duplicateConnection(this.ctx.redis);
+        conn.on('error', () => undefined);
+        group = { conn, wakeKeys: set.map((q) => this.ctx.keys.queue(q).wake), inflight: undefined };
+        this.groups.set(name, group);
+      }
+      return group;
+    });
+  }
+
+  private blpop(group: Group, waitMs: number): Promise<Outcome> {
+    if (!group.inflight) {
+      const seconds = (Math.max(10, Math.ceil(waitMs)) / 1000).toFixed(3);
+      group.inflight = group.conn
+        .blpop(...group.wakeKeys, seconds)
+        .then(
+          (): Outcome => ({ ok: true }),
+          (error: unknown): Outcome => ({ ok: false, error }),
+        )
+        .finally(() => {
+          group.inflight = undefined;
+        });
+    }
+    return group.inflight;
+  }
+
+  /** Disconnects the blocking connections; waits in progress resolve. */
+  close(): void {
+    this.closed = true;
+    for (const group of this.groups.values()) group.conn.disconnect();
+    this.groups.clear();
+  }
+}
