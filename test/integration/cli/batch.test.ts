@@ -104,6 +104,18 @@ describe('drover batch', () => {
     expect(new Set(run.lines.map((l) => (l.result as { pid: number }).pid)).size).toBe(3);
   });
 
+  it('accepts protocol-style {task_id, payload} lines as envelopes', async () => {
+    const run = await runCli(['batch', '--', PYTHON, fixture('echo.py')], { input: '{"task_id":"t9","payload":{"k":1}}\n' });
+    expect(run.lines).toEqual([expect.objectContaining({ id: 't9', result: expect.objectContaining({ echo: { k: 1 } }) })]);
+  });
+
+  it('names a missing input file instead of crashing', async () => {
+    const run = await runCli(['batch', '-i', join(dir, 'missing.ndjson'), '--', PYTHON, fixture('echo.py')]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/cannot read --input .*missing\.ndjson: ENOENT/);
+    expect(run.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+  });
+
   it('rejects a bad option with a message naming it', async () => {
     const run = await runCli(['batch', '--concurrency', 'zero', '--', 'true']);
     expect(run.exitCode).not.toBe(0);

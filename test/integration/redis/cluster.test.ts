@@ -37,9 +37,9 @@ describe.skipIf(!available)('RedisBackend on a real Redis Cluster', () => {
     const owners = new Set<string>();
     for (const q of QUEUES) {
       const slot = Number(await redis.cluster('KEYSLOT', `drover-cluster-test:{${q}}:pending`));
-      const slots = (await redis.cluster('SLOTS')) as [number, number, [string, number]][];
+      const slots = await redis.cluster('SLOTS');
       const owner = slots.find(([from, to]) => slot >= from && slot <= to);
-      owners.add(String(owner?.[2][1]));
+      owners.add(String(owner?.[2]?.[1]));
     }
     expect(owners.size).toBeGreaterThan(1);
   });

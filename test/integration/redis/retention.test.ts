@@ -55,7 +55,7 @@ describe('RedisBackend: retention, stats and health', () => {
     expect(await f.redis.zcard(completedSet)).toBe(5);
     expect(await f.backend.get(first)).toBeNull();
     expect(await f.redis.exists(keys.task(first)!.hash, keys.task(first)!.events)).toBe(0);
-    const kept = await f.redis.zrange(completedSet, 0, -1);
+    const kept = await f.redis.zrange(completedSet, '0', '-1');
     for (const id of kept) expect((await f.backend.get(id))?.state).toBe('completed');
     const stats = await f.backend.stats('trim');
     expect(stats.counts.completed).toBe(5);

@@ -44,7 +44,7 @@ describe('RedisBackend: failures, retries and the dead set', () => {
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       // Make the retry due now instead of sleeping through the backoff.
-      for (const id of await f.redis.zrange(scheduled, 0, -1)) await f.redis.zadd(scheduled, 0, id);
+      for (const id of await f.redis.zrange(scheduled, '0', '-1')) await f.redis.zadd(scheduled, 0, id);
       const task = await claimOne(f.backend, 'exp');
       const res = await f.backend.fail(task, { reason: 'error', error: boom(), retry: true });
       delays.push(res.runAt! - task.startedAt);
