@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { RedisBackend } from '../../../src/queue/redis/backend.js';
 import { KeySpace, QUEUE_KEY_NAMES, makeTaskId, queueOfTaskId } from '../../../src/queue/redis/keys.js';
 import { PRIORITY_MAX } from '../../../src/queue/redis/options.js';
 import { SCRIPT_NAMES, loadScript, scripts } from '../../../src/queue/redis/scripts.js';
@@ -50,6 +52,15 @@ describe('Lua scripts and key layout', () => {
     expect(queueOfTaskId('bad queue:x')).toBeNull();
     expect(() => makeTaskId('q', 'has space')).toThrow(/id:/);
     expect(() => new KeySpace('x{y}')).toThrow(/prefix/);
+  });
+
+  it('refuses a connection that uses ioredis keyPrefix (scripts build keys themselves)', () => {
+    const redis = new Redis({ lazyConnect: true, keyPrefix: 'app:' });
+    try {
+      expect(() => new RedisBackend({ redis })).toThrow(/keyPrefix/);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('maps script statuses and Redis failures to typed DroverErrors', () => {

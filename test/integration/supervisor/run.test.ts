@@ -128,6 +128,19 @@ describe('drover run', () => {
     expect(stats.counts.pending + stats.counts.completed).toBe(6);
   });
 
+  it('takes no task while its handler cannot load, and says so', async () => {
+    const sup = startSupervisor(prefix, ['-q', 'work', '--max-failed-starts', '2'], [PYTHON, fixture('load-error.py')]);
+    const { id } = await client.enqueue('work', {});
+    const start = Date.now();
+    while (!sup.log().includes('handler unhealthy')) {
+      if (Date.now() - start > 10_000) throw new Error(`never unhealthy:\n${sup.log()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(sup.log()).toContain('model file not found: /models/missing.pt');
+    expect(await client.get(id)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await sup.stop()).toBe(0);
+  });
+
   it('streams progress and partial output from the handler to the client', async () => {
     const sup = startSupervisor(prefix, ['-q', 'work'], [process.execPath, fixture('../node-sdk/ops.mjs')]);
     await whenReady(sup);
