@@ -185,6 +185,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.#procs.delete(proc);
       this.#counters.strayLines += proc.counters.strayLines;
       this.#counters.unknownReplies += proc.counters.unknownReplies;
+      this.#dispatch(); // one-shot: a process slot just freed up
     });
     return proc;
   }

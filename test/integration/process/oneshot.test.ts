@@ -17,6 +17,14 @@ describe('one-shot mode', () => {
     expect(outcomes.map((o) => o.ok && (o.result as { echo: string }).echo)).toEqual(['a', 'b']);
   });
 
+  it('starts the next process when the previous one exits after replying', async () => {
+    // Replies at once, then lingers 200 ms before exiting: the slot frees only at exit.
+    const lingering = { command: '/bin/sh', args: ['-c', `${JSON.stringify(fixture('oneshot.sh'))}; sleep 0.2`] };
+    const { pool } = startPool({ command: lingering, mode: 'oneshot', concurrency: 1 });
+    const outcomes = await Promise.all([1, 2, 3].map((i) => pool.run(attempt(i))));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+  });
+
   it('fails the task when the process exits without replying', async () => {
     const { pool } = startPool({ command: { command: '/bin/sh', args: ['-c', 'read line; exit 0'] }, mode: 'oneshot' });
     const outcome = await pool.run(attempt({}));
