@@ -67,7 +67,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     logger: log,
     run: async () => {
       if (held.size === 0) return;
-      const { lost: lostIds } = await backend.extendLeases(o.id, [...held.values()], o.leaseMs);
+      const { lost: lostIds, cancelRequested } = await backend.extendLeases(o.id, [...held.values()], o.leaseMs);
+      // Backstop for the pub/sub cancel notice, which a reconnect can drop.
+      for (const id of cancelRequested) pool.cancel(id, 'cancelled by a client');
       for (const id of lostIds) {
         if (lost.has(id)) continue;
         lost.add(id);
@@ -82,8 +84,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     intervalMs: o.recoverIntervalMs,
     logger: log,
     run: async () => {
-      const r = await backend.recover(queueNames);
-      if (r.requeued > 0 || r.failed > 0) log.warn(r, 'recovered tasks whose lease expired');
+      const r = await backend.recover(queueNames, { lockMs: o.recoverIntervalMs });
+      if (r.requeued > 0 || r.failed > 0 || r.cancelled > 0) log.warn(r, 'recovered tasks whose lease expired');
     },
   });
   const registration = createIntervalLoop({
@@ -130,13 +132,16 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   };
 
   const idle = async (): Promise<void> => {
-    const woken = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    await Promise.race([woken, backend.waitForWork(queueNames, o.idleBlockMs).catch(async (error: unknown) => {
-      log.warn({ error: (error as Error).message }, 'waiting for work failed; retrying in 1 s');
+    const abort = new AbortController();
+    wake = () => abort.abort();
+    try {
+      await backend.waitForWork(queueNames, o.idleBlockMs, abort.signal);
+    } catch (error) {
+      log.warn({ error: (error as Error).message }, 'waiting for work failed (is Redis reachable?); retrying in 1 s');
       await new Promise((r) => setTimeout(r, 1000));
-    })]);
+    } finally {
+      wake = undefined;
+    }
   };
 
   const fetch = async (): Promise<void> => {
