@@ -1,5 +1,6 @@
 import type { Pool } from '../process/pool.js';
-import { retryDelayMs, shouldRetry, type BackoffOptions, normalizeBackoff } from '../queue/retry-policy.js';
+import { type BackoffOptions, normalizeBackoff } from '../queue/backoff.js';
+import { retryDelayMs, shouldRetry } from '../queue/retry-policy.js';
 import type { AttemptOutcome, FailureReason, TaskError } from '../queue/task.js';
 import type { BatchInput } from './input-lines.js';
 

@@ -14,6 +14,9 @@ import { countLines } from './count-lines.js';
 import { parseCount, parseDuration } from './parse-units.js';
 import { addPoolFlags, toPoolOptions, type PoolFlags } from './pool-flags.js';
 
+/** Time in-flight tasks get to finish after Ctrl-C. */
+const DEFAULT_GRACE_MS = 30_000;
+
 interface BatchFlags extends PoolFlags {
   input?: string;
   output?: string;
@@ -23,7 +26,7 @@ interface BatchFlags extends PoolFlags {
   resumeFailed?: boolean;
   progress?: boolean;
   logLevel: string;
-  grace: number;
+  grace?: number;
 }
 
 export function registerBatchCommand(program: Command): void {
@@ -38,7 +41,7 @@ export function registerBatchCommand(program: Command): void {
     .option('--resume', 'skip ids already in --output (results and failures); append to it')
     .option('--resume-failed', 'like --resume, but run ids that failed again')
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
-    .option('--grace <duration>', 'on Ctrl-C, time for in-flight tasks to finish', parseDuration, 30_000)
+    .option('--grace <duration>', 'on Ctrl-C, time for in-flight tasks to finish (default: 30s)', parseDuration)
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
   addPoolFlags(command).action(async (argv: string[], flags: BatchFlags) => {
     process.exitCode = await batchMain(argv, flags);
@@ -69,7 +72,7 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
   const onSignal = (): void => {
     signals += 1;
     if (signals === 1) {
-      logger.warn(`stopping: in-flight tasks have ${formatDuration(flags.grace)} to finish (again to stop now)`);
+      logger.warn(`stopping: in-flight tasks have ${formatDuration(flags.grace ?? DEFAULT_GRACE_MS)} to finish (again to stop now)`);
       abort.abort();
     } else {
       void pool.stop(0);
@@ -93,7 +96,7 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
     });
   } finally {
     bar?.stop();
-    await pool.stop(flags.grace);
+    await pool.stop(flags.grace ?? DEFAULT_GRACE_MS);
     await output.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -42,7 +42,7 @@ export function registerDeadCommand(program: Command): void {
       .command('list')
       .description('list dead tasks, most recently failed first')
       .argument('<queue>', 'queue name')
-      .option('--limit <n>', `at most this many tasks, 1-${MAX_LIMIT}`, parseLimit, 20)
+      .option('--limit <n>', `at most this many tasks, 1-${MAX_LIMIT}`, parseLimit, 100)
       .option('--offset <n>', 'skip this many (most recent first)', parseCount, 0)
       .option('--json', 'print one task per line (NDJSON), as `drover get --json` does'),
   ).action((queue: string, flags: ListFlags) => inQueue(queue, flags, (backend) => listMain(backend, queue, flags)));
@@ -82,9 +82,10 @@ async function listMain(backend: RedisBackend, queue: string, flags: ListFlags):
     printText(total === 0 ? `no dead tasks in ${queue}` : `no dead tasks at offset ${flags.offset} (${total} in ${queue})`);
     return;
   }
-  const last = flags.offset + tasks.length;
-  const more = last < total ? `; next page: --offset ${last}` : '';
-  printText(`${flags.offset + 1}-${last} of ${total} dead tasks in ${queue}${more}`);
+  // Offsets index the dead set, whose expired entries listDead skips: the next page starts at offset + limit.
+  const next = flags.offset + flags.limit;
+  const more = next < total ? `; next page: --offset ${next}` : '';
+  printText(`${flags.offset + 1}-${flags.offset + tasks.length} of ${total} dead tasks in ${queue}${more}`);
 }
 
 function deadRow(task: TaskInfo, now: number): (string | number)[] {

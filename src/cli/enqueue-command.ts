@@ -31,7 +31,7 @@ export function registerEnqueueCommand(program: Command): void {
     .option('-f, --file <path>', 'enqueue every NDJSON line: a bare payload or {"id"?,"payload","options"?} (\'-\' = stdin)')
     .option('-w, --wait', 'wait for the task(s) to finish and print {"id","state","result"|"error"} lines')
     .option('--timeout <duration>', 'with --wait: give up waiting after this long, exit 5 (default: wait forever)', parseDuration)
-    .option('--json', 'print {"id","created"} per task instead of bare ids');
+    .option('--json', 'print {"id","created"} per task instead of bare ids (--wait always prints JSON lines)');
   addRedisFlags(addEnqueueFlags(command)).action(async (queue: string, payload: string | undefined, flags: EnqueueCommandFlags) => {
     await enqueueMain(queue, payload, flags);
   });

@@ -2,6 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { isDroverError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBatchCommand } from './batch-command.js';
+import { registerCancelCommand } from './cancel-command.js';
+import { registerDeadCommand } from './dead-command.js';
+import { registerEnqueueCommand } from './enqueue-command.js';
+import { registerGetCommand } from './get-command.js';
+import { registerStatsCommand } from './stats-command.js';
 import { registerRunCommand } from './run-command.js';
 
 export function buildProgram(): Command {
@@ -9,9 +14,15 @@ export function buildProgram(): Command {
     .description('Run any program as a queue worker: tasks in as JSON lines on stdin, results out on stdout.')
     .version(VERSION)
     .enablePositionalOptions()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .exitOverride(); // usage errors come back as CommanderError: mapped to exit 2 below
   registerBatchCommand(program);
   registerRunCommand(program);
+  registerEnqueueCommand(program);
+  registerGetCommand(program);
+  registerCancelCommand(program);
+  registerStatsCommand(program);
+  registerDeadCommand(program);
   return program;
 }
 
@@ -21,7 +32,8 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
+      // --help and --version exit 0; every usage error (bad flag value, unknown flag) exits 2.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
     if (isDroverError(error)) {

@@ -3,29 +3,13 @@
  * Every normalizer throws a DroverError INVALID_OPTION naming the option and the bad value.
  */
 import { DroverError } from '../../errors.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, normalizeBackoff } from '../backoff.js';
+
+export { type BackoffOptions, DEFAULT_BACKOFF, normalizeBackoff };
 
 /** Lowest and highest task priority (higher runs first). Injected into the Lua scripts. */
 export const PRIORITY_MIN = -1000;
 export const PRIORITY_MAX = 1000;
-
-/** How long to wait before the next attempt of a failed task. */
-export interface BackoffOptions {
-  /** @defaultValue 'exponential' */
-  type?: 'exponential' | 'fixed';
-  /** First delay (exponential: doubles per failed attempt). @defaultValue 1000 */
-  baseMs?: number;
-  /** Upper bound of one delay. @defaultValue 600000 (10 min) */
-  maxMs?: number;
-  /** Full jitter: the delay is a uniform random value in [0, delay]. @defaultValue true */
-  jitter?: boolean;
-}
-
-export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = {
-  type: 'exponential',
-  baseMs: 1000,
-  maxMs: 600_000,
-  jitter: true,
-};
 
 /** Options of one task. Unset fields fall back to the queue defaults, then to built-ins. */
 export interface EnqueueOptions {
@@ -127,22 +111,6 @@ function str(option: string, value: unknown, maxLength: number): string {
     throw invalid(option, `a non-empty string of at most ${maxLength} characters`, value);
   }
   return value;
-}
-
-export function normalizeBackoff(value: unknown, option = 'backoff'): Required<BackoffOptions> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(option, 'an object { type, baseMs, maxMs, jitter }', value);
-  }
-  const b = value as BackoffOptions;
-  const type = b.type ?? DEFAULT_BACKOFF.type;
-  if (type !== 'exponential' && type !== 'fixed') {
-    throw invalid(`${option}.type`, "'exponential' or 'fixed'", type);
-  }
-  const baseMs = int(`${option}.baseMs`, b.baseMs ?? DEFAULT_BACKOFF.baseMs, 0);
-  const maxMs = int(`${option}.maxMs`, b.maxMs ?? Math.max(DEFAULT_BACKOFF.maxMs, baseMs), baseMs);
-  const jitter = b.jitter ?? DEFAULT_BACKOFF.jitter;
-  if (typeof jitter !== 'boolean') throw invalid(`${option}.jitter`, 'a boolean', jitter);
-  return { type, baseMs, maxMs, jitter };
 }
 
 export function normalizeEnqueueOptions(value: unknown): NormalizedEnqueueOptions {

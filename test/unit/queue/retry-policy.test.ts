@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeBackoff, retryDelayMs, shouldRetry } from '../../../src/queue/retry-policy.js';
+import { normalizeBackoff } from '../../../src/queue/backoff.js';
+import { retryDelayMs, shouldRetry } from '../../../src/queue/retry-policy.js';
 
 describe('retry policy', () => {
   const exp = normalizeBackoff({ baseMs: 100, maxMs: 1000, jitter: false });
@@ -25,7 +26,7 @@ describe('retry policy', () => {
   });
 
   it('rejects a bad option by name', () => {
-    expect(() => normalizeBackoff({ baseMs: -1 })).toThrow(/backoff.baseMs must be a number >= 0, got -1/);
+    expect(() => normalizeBackoff({ baseMs: -1 })).toThrow(/backoff.baseMs: expected an integer >= 0, got -1/);
     expect(() => normalizeBackoff({ type: 'linear' as 'fixed' })).toThrow(/backoff.type/);
   });
 
