@@ -114,7 +114,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const settle = async (task: ClaimedTask, outcome: AttemptOutcome): Promise<void> => {
     if (lost.has(task.id)) return; // the backend would refuse it anyway (stale fencing token)
     if (outcome.ok) {
-      const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target();
+      // Claim the next task in the same round trip only from the queue that would be tried
+      // first anyway, so queue priority and weights still hold.
+      const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target() && claimOrder(o.queues)[0] === task.queue;
       const r = await untilWritten('complete', () => backend.complete(task, outcome.result, wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs } : undefined), log, giveUp);
       if (r?.accepted) counters.completed += 1;
       else if (r) log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');

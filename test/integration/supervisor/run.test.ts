@@ -128,6 +128,29 @@ describe('drover run', () => {
     expect(stats.counts.pending + stats.counts.completed).toBe(6);
   });
 
+  it('serves several queues in the order given: the first queue drains first', async () => {
+    const record = join(dir, `prio-${Date.now()}.log`);
+    const low = (await client.enqueueMany('low', Array.from({ length: 4 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
+    const high = (await client.enqueueMany('high', Array.from({ length: 4 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
+    const sup = startSupervisor(prefix, ['-q', 'high', '-q', 'low', '--prefetch', '0'], [PYTHON, fixture('record.py')], { RECORD_FILE: record });
+    await Promise.all([...low, ...high].map((id) => client.wait(id, { timeout: 15_000 })));
+    expect(executions(record)).toEqual([...high, ...low]);
+    expect(await sup.stop()).toBe(0);
+  });
+
+  it('weighted queues: a low-weight queue is not starved', async () => {
+    const record = join(dir, `weight-${Date.now()}.log`);
+    const heavy = (await client.enqueueMany('heavy', Array.from({ length: 30 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
+    const light = (await client.enqueueMany('light', Array.from({ length: 30 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
+    const sup = startSupervisor(prefix, ['-q', 'heavy:3', '-q', 'light:1', '--prefetch', '0'], [PYTHON, fixture('record.py')], { RECORD_FILE: record });
+    await Promise.all([...heavy, ...light].map((id) => client.wait(id, { timeout: 15_000 })));
+    const firstHalf = executions(record).slice(0, 30);
+    const lightEarly = firstHalf.filter((id) => light.includes(id)).length;
+    expect(lightEarly).toBeGreaterThan(0); // strict priority would give 0
+    expect(lightEarly).toBeLessThan(15); // weight 1 of 4 gets about a quarter
+    expect(await sup.stop()).toBe(0);
+  });
+
   it('takes no task while its handler cannot load, and says so', async () => {
     const sup = startSupervisor(prefix, ['-q', 'work', '--max-failed-starts', '2'], [PYTHON, fixture('load-error.py')]);
     const { id } = await client.enqueue('work', {});
