@@ -1,0 +1,244 @@
+"""Serving tasks: one asyncio loop in the main thread, a thread pool for sync functions.
+
+Lines from stdin arrive in the loop (see stdin_reader). Each task becomes an asyncio
+task that waits for one of ``concurrency`` slots, then runs the user's function:
+``async def`` on the loop, a plain function in a pool of ``concurrency`` threads.
+The reply is encoded and written as soon as the function returns (by the worker
+thread for sync functions, so a large result never blocks the loop).
+
+Shutdown: the engine finishes when no task is in flight and either stdin hit EOF,
+a first SIGTERM/SIGINT arrived (tasks arriving later are answered ``retry: true``),
+or, for run_once, the one task was answered. A second signal exits at once with
+128 + signal number.
+"""
+
+import asyncio
+import concurrent.futures
+import contextvars
+import inspect
+import json
+import os
+import signal
+import sys
+
+from . import context
+from .context import TaskInfo, TaskState
+from .log import warn
+from .replies import cancelled_reply, encode_reply, error_reply, result_reply, shutting_down_reply
+from .stdin_reader import start_reader
+
+
+async def _await(awaitable):
+    return await awaitable
+
+
+def _exit_code(system_exit):
+    code = system_exit.code
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+class Engine(object):
+    def __init__(self, loop, registered, ctx, writer, concurrency, max_tasks=None):
+        self.loop = loop
+        self.registered = registered
+        self.ctx = ctx
+        self.writer = writer
+        self.concurrency = concurrency
+        self.max_tasks = max_tasks
+        self.slots = asyncio.Semaphore(concurrency)
+        self.pool = None
+        if not registered.is_async:
+            self.pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=concurrency, thread_name_prefix="drover-task"
+            )
+        self.in_flight = {}
+        self.accepted = 0
+        self.eof = False
+        self.stopping = False
+        self.signals = 0
+        self.exit_code = 0
+        self.finished = loop.create_future()
+
+    # -- input -----------------------------------------------------------------
+    def on_line(self, raw):
+        if not raw.strip():
+            return
+        try:
+            message = json.loads(raw)
+        except ValueError:  # also UnicodeDecodeError
+            warn("skipping a stdin line that is not JSON: %r" % (raw[:200],))
+            return
+        if not isinstance(message, dict):
+            warn("skipping a stdin line that is not a JSON object: %r" % (raw[:200],))
+            return
+        if message.get("type") == "cancel" and "payload" not in message:
+            self.cancel(message.get("task_id"))
+            return
+        task_id = message.get("task_id")
+        if task_id is None:
+            warn("skipping a stdin line without task_id: %r" % (raw[:200],))
+            return
+        if isinstance(task_id, bool) or not isinstance(task_id, (str, int)):
+            warn("skipping a stdin line whose task_id is not a string: %r" % (raw[:200],))
+            return
+        if self.stopping:
+            self.writer.write_bytes(encode_reply(shutting_down_reply(task_id)))
+            return
+        if self.max_tasks is not None and self.accepted >= self.max_tasks:
+            warn("run_once() serves one task; ignoring task %r" % (task_id,))
+            return
+        if task_id in self.in_flight:
+            warn("task %r is already in flight; ignoring the duplicate" % (task_id,))
+            return
+        self.accepted += 1
+        state = TaskState(TaskInfo.from_message(message), message.get("payload"), self.writer)
+        self.in_flight[task_id] = state
+        context._register(state)
+        state.aio_task = self.loop.create_task(self._serve(state))
+
+    def on_eof(self):
+        self.eof = True
+        self._maybe_finish()
+
+    def cancel(self, task_id):
+        state = self.in_flight.get(task_id)
+        if state is None:
+            return  # already answered (or never seen): nothing to do
+        state.cancel_requested.set()
+        # A sync function in a thread cannot be interrupted: it sees cancelled().
+        # A task not started yet sees the flag when it starts.
+        if state.started and not state.in_thread:
+            state.aio_task.cancel()
+
+    def on_signal(self, signum):
+        self.signals += 1
+        name = signal.Signals(signum).name
+        if self.signals > 1:
+            warn("second %s: exiting now" % name)
+            os._exit(128 + signum)
+        warn("%s received: finishing %d task(s) in flight, accepting no more"
+             % (name, len(self.in_flight)))
+        self.request_stop(0)
+
+    def request_stop(self, code):
+        if not self.stopping:
+            self.stopping = True
+            self.exit_code = code
+        self._maybe_finish()
+
+    def _maybe_finish(self):
+        done_once = self.max_tasks is not None and self.accepted >= self.max_tasks
+        if self.in_flight or self.finished.done():
+            return
+        if self.eof or self.stopping or done_once:
+            self.finished.set_result(self.exit_code)
+
+    # -- running one task -------------------------------------------------------
+    async def _serve(self, state):
+        context._enter(state)  # this asyncio task's own context
+        task_id = state.info.task_id
+        state.started = True  # from here on a cancel() may interrupt (no await before try)
+        try:
+            data = None
+            try:
+                if state.cancel_requested.is_set():
+                    raise asyncio.CancelledError()
+                async with self.slots:
+                    if state.cancel_requested.is_set():
+                        raise asyncio.CancelledError()
+                    if self.registered.is_async:
+                        data = await self._run_async(state)
+                    else:
+                        state.in_thread = True
+                        run = contextvars.copy_context().run
+                        await self.loop.run_in_executor(self.pool, run, self._run_sync, state)
+            except asyncio.CancelledError:
+                data = encode_reply(cancelled_reply(task_id))
+            if data is not None:
+                state.done = True
+                self.writer.write_bytes(data)
+        finally:
+            state.done = True
+            self.in_flight.pop(task_id, None)
+            context._unregister(state)
+            self._maybe_finish()
+
+    async def _run_async(self, state):
+        task_id = state.info.task_id
+        try:
+            result = self.registered.call(state.payload, self.ctx)
+            if inspect.isawaitable(result):
+                result = await result
+            return encode_reply(result_reply(task_id, result))
+        except asyncio.CancelledError:
+            return encode_reply(cancelled_reply(task_id))
+        except SystemExit as error:
+            self.request_stop(_exit_code(error))
+            return encode_reply(error_reply(task_id, error))
+        except BaseException as error:
+            return encode_reply(error_reply(task_id, error))
+
+    def _run_sync(self, state):
+        """In a pool thread: call, encode, write the reply."""
+        task_id = state.info.task_id
+        try:
+            result = self.registered.call(state.payload, self.ctx)
+            if inspect.isawaitable(result):
+                future = asyncio.run_coroutine_threadsafe(_await(result), self.loop)
+                result = future.result()
+            data = encode_reply(result_reply(task_id, result))
+        except SystemExit as error:
+            self.loop.call_soon_threadsafe(self.request_stop, _exit_code(error))
+            data = encode_reply(error_reply(task_id, error))
+        except BaseException as error:
+            data = encode_reply(error_reply(task_id, error))
+        state.done = True
+        self.writer.write_bytes(data)
+
+    # -- the loop ---------------------------------------------------------------
+    def _install_signals(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self.loop.add_signal_handler(signum, self.on_signal, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or not POSIX: no graceful signal handling
+
+    def serve(self, in_fd, ready):
+        """Write the ready line, serve until finished; returns the exit code.
+
+        Signal handlers go in before the ready line: a SIGTERM that follows it is
+        always the graceful kind.
+        """
+        self._install_signals()
+        self.writer.write(ready)
+        start_reader(in_fd, self.loop, self.on_line, self.on_eof)
+        try:
+            return self.loop.run_until_complete(self.finished)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                try:
+                    self.loop.remove_signal_handler(signum)
+                except Exception:
+                    pass
+            _close_loop(self.loop)
+
+
+def _close_loop(loop):
+    """Cancel what the user left running on the loop, then close it (as asyncio.run)."""
+    try:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except Exception as error:  # pragma: no cover
+        warn("while closing the event loop: %s" % (error,))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+        sys.stdout.flush()

@@ -1,0 +1,91 @@
+"""``run()`` and ``run_once()``: load, ready line, serve tasks, exit.
+
+Order of start-up (it matters):
+1. claim the protocol streams (private stdout / protocol pipe, fd 1 -> stderr),
+   before any user code, so even ``@load`` cannot print into the protocol;
+2. ask the kernel for SIGTERM when the supervisor dies (Linux, best effort);
+3. run ``@load`` (SIGTERM keeps its default action here: a load is not a task);
+4. install SIGTERM/SIGINT handlers, then write
+   ``{"status":"ready","protocol":1,"concurrency":N}``;
+5. serve tasks (engine.py) until EOF / SIGTERM / the one task of run_once;
+6. exit: 0, or 1 when the load failed.
+"""
+
+import asyncio
+import inspect
+import sys
+import traceback
+
+from .decorators import get_loader, get_task
+from .engine import Engine, _await
+from .orphan import set_parent_death_signal
+from .protocol_io import LineWriter, claim_streams
+
+PROTOCOL_VERSION = 1
+
+__all__ = ["run", "run_once"]
+
+
+def _check_concurrency(concurrency):
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError("run(concurrency=...) needs an int >= 1, got %r" % (concurrency,))
+    if concurrency < 1:
+        raise ValueError("run(concurrency=...) needs an int >= 1, got %r" % (concurrency,))
+    return concurrency
+
+
+def _load_error(error):
+    message = str(error)
+    return "%s: %s" % (type(error).__name__, message) if message else type(error).__name__
+
+
+def _serve(concurrency, max_tasks):
+    streams = claim_streams()
+    writer = LineWriter(streams.out_fd)
+    set_parent_death_signal()
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    engine = None
+    try:
+        registered = get_task()
+        if registered is None:
+            writer.write({"status": "error",
+                          "error": "no task function registered: decorate it with @drover.task"})
+            return 1
+        ctx = None
+        loader = get_loader()
+        if loader is not None:
+            try:
+                ctx = loader()
+                if inspect.isawaitable(ctx):
+                    ctx = loop.run_until_complete(_await(ctx))
+            except Exception as error:
+                traceback.print_exc()
+                writer.write({"status": "error", "error": _load_error(error)})
+                return 1
+        engine = Engine(loop, registered, ctx, writer, concurrency, max_tasks)
+    finally:
+        if engine is None:
+            asyncio.set_event_loop(None)
+            loop.close()
+    ready = {"status": "ready", "protocol": PROTOCOL_VERSION, "concurrency": concurrency}
+    return engine.serve(streams.in_fd, ready)
+
+
+def run(concurrency=1):
+    """Serve tasks until EOF on stdin (or SIGTERM), then exit.
+
+    With ``concurrency`` N > 1 up to N tasks run at once: ``async def`` tasks on one
+    asyncio loop, plain functions in a pool of N threads. Does not return: exits the
+    process with code 0 (1 if ``@load`` failed).
+    """
+    _check_concurrency(concurrency)
+    code = _serve(concurrency, None)
+    sys.exit(code)
+
+
+def run_once():
+    """Load, write the ready line, serve ONE task, exit 0 (the one-shot mode)."""
+    code = _serve(1, 1)
+    sys.exit(code)
