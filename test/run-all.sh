@@ -43,9 +43,13 @@ fi
 passed=0
 failed=0
 
-echo "== build" >&2
+echo "== build and typecheck (sources, then tests)" >&2
 if ! npx tsc -p tsconfig.json; then
   echo "run-all: build failed" >&2
+  failed=$((failed + 1))
+fi
+if ! npx tsc -p tsconfig.test.json; then
+  echo "run-all: the tests do not typecheck" >&2
   failed=$((failed + 1))
 fi
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { DROVER_BIN } from './cli.js';
 import { REDIS_URL } from './redis.js';
@@ -54,6 +55,28 @@ export async function whenReady(sup: RunningSupervisor, timeoutMs = 15_000): Pro
   const start = Date.now();
   while (!sup.log().includes('"handler ready"')) {
     if (Date.now() - start > timeoutMs) throw new Error(`supervisor not ready after ${timeoutMs} ms:\n${sup.log()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Task ids in the order record.py started them (one "<task_id> <pid>" line each). */
+export function executions(recordFile: string): string[] {
+  try {
+    return readFileSync(recordFile, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves once record.py has started `taskId` (or `count` tasks in all). */
+export async function whenStarted(recordFile: string, until: { taskId?: string; count?: number }, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  const done = (): boolean => {
+    const ran = executions(recordFile);
+    return until.taskId !== undefined ? ran.includes(until.taskId) : ran.length >= (until.count ?? 1);
+  };
+  while (!done()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`record.py did not start ${JSON.stringify(until)} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

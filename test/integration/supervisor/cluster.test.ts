@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
 import { redisServerAvailable, startCluster, type StartedCluster } from '../../helpers/redis-cluster.js';
-import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
+import { executions, startSupervisor, stopAllSupervisors, whenReady, whenStarted } from '../../helpers/supervisor.js';
 
 const available = redisServerAvailable();
 if (!available) console.warn('cluster e2e skipped: redis-server/redis-cli not installed');
@@ -27,13 +27,6 @@ describe.skipIf(!available)('drover run against a 3-master Redis Cluster', () =>
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const ran = (file: string): string[] => {
-    try {
-      return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
-    } catch {
-      return [];
-    }
-  };
 
   it('round trip on several queues (several slots), with no CROSSSLOT error', async () => {
     const record = join(dir, 'rt.log');
@@ -44,7 +37,7 @@ describe.skipIf(!available)('drover run against a 3-master Redis Cluster', () =>
     for (const q of queues) ids.push(...(await client.enqueueMany(q, Array.from({ length: 5 }, (_, i) => ({ payload: { q, i } })))).map((r) => r.id));
     const infos = await Promise.all(ids.map((id) => client.wait(id, { timeout: 20_000 })));
     expect(infos.every((i) => i.state === 'completed')).toBe(true);
-    expect(ran(record).sort()).toEqual([...ids].sort());
+    expect(executions(record).sort()).toEqual([...ids].sort());
     expect(sup.log()).not.toContain('CROSSSLOT');
     // The queues' keys really are spread over more than one master.
     const sizes = await Promise.all(cluster.urls.map(async (url) => {
@@ -64,11 +57,7 @@ describe.skipIf(!available)('drover run against a 3-master Redis Cluster', () =>
     const victim = startSupervisor('e2e:', flags, [PYTHON, fixture('record.py')], { RECORD_FILE: record }, cluster.urls[0]);
     await whenReady(victim);
     const { id } = await client.enqueue('kill9', { sleep_ms: 2000 });
-    const start = Date.now();
-    while (!ran(record).includes(id)) {
-      if (Date.now() - start > 10_000) throw new Error('task never started');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await whenStarted(record, { taskId: id });
     await victim.kill9();
     const survivor = startSupervisor('e2e:', flags, [PYTHON, fixture('record.py')], { RECORD_FILE: record }, cluster.urls[1]);
     await whenReady(survivor);

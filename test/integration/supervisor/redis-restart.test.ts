@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
 import { startRestartableRedis, type RestartableRedis } from '../../helpers/redis-restartable.js';
-import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
+import { executions, startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
 
 let server: RestartableRedis;
 const dir = mkdtempSync(join(tmpdir(), 'drover-restart-'));
@@ -31,7 +31,7 @@ describe('a Redis restart during a run', () => {
     const infos = [];
     for (const id of ids) infos.push(await client.wait(id, { timeout: 30_000 }));
     expect(infos.filter((i) => i.state !== 'completed').map((i) => `${i.id}:${i.state}`)).toEqual([]);
-    const ran = new Set(readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]));
+    const ran = new Set(executions(record));
     expect(ids.every((id) => ran.has(id))).toBe(true);
     await client.close();
     expect(await sup.stop()).toBe(0);

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
 import { cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
-import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
+import { executions, startSupervisor, stopAllSupervisors, whenReady, whenStarted } from '../../helpers/supervisor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-run-'));
 const redis = connect();
@@ -26,13 +26,6 @@ afterAll(async () => {
   await redis.quit();
 });
 
-function executions(file: string): string[] {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!);
-  } catch {
-    return [];
-  }
-}
 
 describe('drover run', () => {
   it('two supervisors share one queue and run every task exactly once when nothing crashes', async () => {
@@ -57,11 +50,7 @@ describe('drover run', () => {
     const victim = startSupervisor(prefix, flags, handler, { RECORD_FILE: record });
     await whenReady(victim);
     const { id } = await client.enqueue('work', { sleep_ms: 3000 });
-    const start = Date.now();
-    while (!executions(record).includes(id)) {
-      if (Date.now() - start > 10_000) throw new Error('task never started');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await whenStarted(record, { taskId: id });
     await victim.kill9();
     const survivor = startSupervisor(prefix, flags, handler, { RECORD_FILE: record });
     await whenReady(survivor);
@@ -110,11 +99,7 @@ describe('drover run', () => {
     const sup = startSupervisor(prefix, ['-q', 'work', '-c', '2', '--grace', '10s'], [PYTHON, fixture('record.py')], { RECORD_FILE: record, DELAY_MS: '800' });
     await whenReady(sup);
     const ids = (await client.enqueueMany('work', Array.from({ length: 6 }, (_, i) => ({ payload: { i } })))).map((r) => r.id);
-    const start = Date.now();
-    while (executions(record).length < 2) {
-      if (Date.now() - start > 10_000) throw new Error('tasks never started');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await whenStarted(record, { count: 2 });
     expect(await sup.stop()).toBe(0);
     const started = executions(record);
     const infos = await Promise.all(ids.map((id) => client.get(id)));

@@ -103,8 +103,8 @@ export function startHandler(file: string, options: HandlerOptions = {}): Handle
     notify();
   });
   if (fd3) {
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
       stdout += chunk;
     });
   } else {
@@ -112,12 +112,12 @@ export function startHandler(file: string, options: HandlerOptions = {}): Handle
       stdout += chunk;
     });
   }
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
     stderr += chunk;
     notify();
   });
-  child.stdin.on('error', () => {}); // EPIPE after the handler exited is the test's business
+  child.stdin!.on('error', () => {}); // EPIPE after the handler exited is the test's business
   const exited = new Promise<Exit>((resolve) => {
     child.once('close', (code, signal) => {
       if (pendingProtocol !== '') garbage.push(pendingProtocol);
@@ -158,10 +158,10 @@ export function startHandler(file: string, options: HandlerOptions = {}): Handle
     stdout: () => stdout,
     stderr: () => stderr,
     send(message) {
-      child.stdin.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
+      child.stdin!.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
     },
     end() {
-      child.stdin.end();
+      child.stdin!.end();
     },
     waitFor(predicate, label = 'a message', timeoutMs = 5000) {
       return waitUntil(() => messages.find(predicate), label, timeoutMs);

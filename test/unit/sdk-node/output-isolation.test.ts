@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, isReply, killLeftovers, READY_1, startHandler } from './harness.js';
 
@@ -59,7 +60,7 @@ describe('Node SDK keeps user output off the protocol', () => {
     const count = 150;
     const size = 8 * 1024; // 4 x 150 x 8 KiB ≈ 5 MiB, far beyond a pipe buffer
     // Stop reading the protocol for a while so the handler's writes hit a full pipe.
-    const protocol = fd3 ? h.child.stdio[3] : h.child.stdout;
+    const protocol = (fd3 ? h.child.stdio[3] : h.child.stdout) as Readable | null;
     protocol?.pause();
     setTimeout(() => protocol?.resume(), 300);
     h.send(ids.map((id) => JSON.stringify({ task_id: id, payload: { op: 'flood', count, size, char: id } })).join('\n'));
