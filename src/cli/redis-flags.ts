@@ -1,13 +1,16 @@
-import type { Command } from 'commander';
-import type { Cluster, Redis } from 'ioredis';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { DroverError } from '../errors.js';
 import { openConnection, type OwnedConnection } from '../client/connection.js';
-import { normalizeClientOptions } from '../client/options.js';
+import { defaultRedisUrl, normalizeClientOptions } from '../client/options.js';
 import { RedisBackend } from '../queue/redis/backend.js';
 
 /** Flags every Redis-backed command shares. */
 export interface RedisFlags {
   redis?: string;
   cluster?: boolean;
+  sentinels?: { host: string; port: number }[];
+  sentinelName?: string;
   prefix?: string;
 }
 
@@ -15,6 +18,8 @@ export function addRedisFlags(command: Command): Command {
   return command
     .option('--redis <url>', 'Redis URL, redis:// or rediss:// (default: $DROVER_REDIS_URL, $REDIS_URL, redis://127.0.0.1:6379)')
     .option('--cluster', 'treat --redis as a seed node of a Redis Cluster')
+    .option('--sentinels <host:port,...>', 'find the master through these Redis Sentinels (credentials and db still come from --redis)', parseSentinels)
+    .option('--sentinel-name <name>', 'the master name the Sentinels monitor (default: mymaster)')
     .option('--prefix <prefix>', "key prefix shared by supervisors and clients (default: 'drover:')");
 }
 
@@ -24,9 +29,31 @@ export interface RedisSession {
   close(): Promise<void>;
 }
 
+function parseSentinels(text: string): { host: string; port: number }[] {
+  return text.split(',').map((part) => {
+    const m = /^\s*([^:\s]+):(\d+)\s*$/.exec(part);
+    if (!m) throw new InvalidArgumentError(`expected host:port[,host:port...], got "${text}"`);
+    return { host: m[1]!, port: Number(m[2]) };
+  });
+}
+
+/** ioredis options for a Sentinel-managed master: ioredis asks the Sentinels and follows failovers. */
+function sentinelOptions(flags: RedisFlags): RedisOptions {
+  const url = new URL(flags.redis ?? defaultRedisUrl());
+  const options: RedisOptions = { sentinels: flags.sentinels, name: flags.sentinelName ?? 'mymaster' };
+  if (url.username) options.username = decodeURIComponent(url.username);
+  if (url.password) options.password = decodeURIComponent(url.password);
+  const db = url.pathname.replace(/^\//, '');
+  if (/^\d+$/.test(db)) options.db = Number(db);
+  if (url.protocol === 'rediss:') options.tls = {};
+  return options;
+}
+
 /** One connection and the backend on it; close() releases both. */
 export function openRedisSession(flags: RedisFlags): RedisSession {
-  const options = normalizeClientOptions({ redis: flags.redis, cluster: flags.cluster === true, prefix: flags.prefix });
+  if (flags.sentinels && flags.cluster) throw new DroverError('INVALID_OPTION', '--sentinels and --cluster do not go together');
+  const redis = flags.sentinels ? sentinelOptions(flags) : flags.redis;
+  const options = normalizeClientOptions({ redis, cluster: flags.cluster === true, prefix: flags.prefix });
   const connection: OwnedConnection = openConnection(options);
   const backend = new RedisBackend({ redis: connection.redis, prefix: options.prefix });
   return {
