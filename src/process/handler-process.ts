@@ -1,14 +1,15 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { DroverError } from '../errors.js';
-import { LineSplitter } from '../protocol/line-splitter.js';
 import { LineWriter } from '../protocol/line-writer.js';
 import { HANDLER_ENV } from '../protocol/messages.js';
-import { parseHandlerLine, type HandlerLine } from '../protocol/parse-handler-line.js';
+import { toTaskEvent, type HandlerLine } from '../protocol/parse-handler-line.js';
 import { toTaskMessage } from '../protocol/task-message.js';
 import type { AttemptOutcome, TaskAttempt, TaskEvent } from '../queue/task.js';
 import { describeExit, type ExitInfo } from './exit-info.js';
+import { readHandlerOutput } from './handler-output.js';
 import { InFlightTask } from './in-flight-task.js';
+import { LoadPhase } from './load-phase.js';
 import { signalGroup } from './process-group.js';
 import { spawnHandler, type HandlerCommand, type SpawnedHandler } from './spawn-handler.js';
 import { StderrTail } from './stderr-tail.js';
@@ -64,30 +65,34 @@ export class HandlerProcess {
   readonly #stdin: LineWriter;
   readonly #tail = new StderrTail();
   readonly #inFlight = new Map<string, InFlightTask>();
-  #resolveReady!: () => void;
-  #rejectReady!: (error: DroverError) => void;
+  readonly #load: LoadPhase;
   #loadError: string | undefined;
-  #loadTimer: NodeJS.Timeout | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #exitInfo: ExitInfo | undefined;
-  /** Set once a protocol message arrives on fd 3 (DROVER_PROTOCOL_FD). */
-  #usesProtocolFd = false;
 
   constructor(opts: HandlerProcessOptions) {
     this.#opts = opts;
     this.name = opts.name;
     this.mode = opts.mode;
-    this.ready = new Promise<void>((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
-    });
-    this.ready.catch(() => {}); // observed by the pool; never an unhandled rejection
+    this.#load = new LoadPhase(opts.mode === 'long' ? opts.loadTimeoutMs : 0, () => this.#loadTimedOut());
+    this.ready = this.#load.ready;
     this.#child = spawnHandler(opts.command, { [HANDLER_ENV.mode]: opts.mode, [HANDLER_ENV.workerId]: opts.name });
     this.#log = opts.logger.child({ proc: opts.name, handlerPid: this.#child.pid });
     this.#stdin = new LineWriter(this.#child.stdin);
-    this.#readProtocol(this.#child.stdout, 'stdout');
-    this.#readProtocol(this.#child.stdio[3] as Readable, 'fd3');
-    this.#readStderr(this.#child.stderr);
+    readHandlerOutput({ stdout: this.#child.stdout, fd3: this.#child.stdio[3] as Readable, stderr: this.#child.stderr }, opts.maxLineBytes, {
+      onLine: (line) => this.#onLine(line),
+      onOverflow: (bytes) => this.#onOverflow(bytes),
+      onStrayOverflow: (bytes) => {
+        this.counters.strayLines += 1;
+        this.#log.warn({ bytes }, 'over-long stdout line dropped (the handler uses the protocol pipe)');
+      },
+      onStderrLine: (line) => {
+        this.#tail.push(line);
+        const only = this.#inFlight.size === 1 ? this.#inFlight.keys().next().value : undefined;
+        this.#log.info(only === undefined ? { stderr: line } : { stderr: line, task: only }, 'handler stderr');
+      },
+      onStderrOverflow: (bytes) => this.#log.warn({ bytes }, 'handler stderr line over the maximum line size dropped'),
+    });
     this.exited = this.#child.then((result) => {
       const info: ExitInfo = { code: result.exitCode ?? null, signal: result.signal ?? null };
       if (result.failed && info.code === null && info.signal === null && result.originalMessage) {
@@ -96,11 +101,7 @@ export class HandlerProcess {
       this.#onExit(info);
       return info;
     });
-    if (opts.mode === 'oneshot') {
-      this.#markReady(1); // a ready line is accepted but not required in one-shot mode
-    } else if (opts.loadTimeoutMs > 0) {
-      this.#loadTimer = setTimeout(() => this.#loadTimedOut(), opts.loadTimeoutMs);
-    }
+    if (opts.mode === 'oneshot') this.#markReady(1); // a ready line is accepted but not required in one-shot mode
   }
 
   get pid(): number | undefined {
@@ -135,7 +136,7 @@ export class HandlerProcess {
   cancel(taskId: string, message = 'cancelled'): void {
     const task = this.#inFlight.get(taskId);
     if (!task || task.settled) return;
-    task.settle({ ok: false, error: { message, reason: 'cancelled' }, retry: false, durationMs: task.elapsed() });
+    task.fail({ message, reason: 'cancelled' }, false);
     this.#sendCancel(task);
   }
 
@@ -167,47 +168,6 @@ export class HandlerProcess {
     if (this.#child.pid !== undefined) signalGroup(this.#child.pid, signal);
   }
 
-  #readProtocol(stream: Readable, channel: 'stdout' | 'fd3'): void {
-    const splitter = new LineSplitter(this.#opts.maxLineBytes, {
-      onLine: (text) => {
-        const line = parseHandlerLine(text);
-        if (channel === 'fd3' && line.kind !== 'stray') this.#usesProtocolFd = true;
-        // Once a handler speaks on the protocol pipe, stdout is only ever its users' prints:
-        // a reply-shaped line there (a raw write to fd 1) must not be taken as a reply.
-        if (channel === 'stdout' && this.#usesProtocolFd && line.kind !== 'stray') {
-          this.#onLine({ kind: 'stray', text, why: 'protocol-shaped line on stdout while the handler uses the protocol pipe' });
-          return;
-        }
-        this.#onLine(line);
-      },
-      onOverflow: (bytes) => {
-        if (channel === 'stdout' && this.#usesProtocolFd) {
-          this.counters.strayLines += 1;
-          this.#log.warn({ bytes }, 'over-long stdout line dropped (the handler uses the protocol pipe)');
-          return;
-        }
-        this.#onOverflow(bytes);
-      },
-    });
-    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
-    stream.on('end', () => splitter.end());
-    stream.on('error', () => {});
-  }
-
-  #readStderr(stream: Readable): void {
-    const splitter = new LineSplitter(this.#opts.maxLineBytes, {
-      onLine: (line) => {
-        this.#tail.push(line);
-        const only = this.#inFlight.size === 1 ? this.#inFlight.keys().next().value : undefined;
-        this.#log.info(only === undefined ? { stderr: line } : { stderr: line, task: only }, 'handler stderr');
-      },
-      onOverflow: (bytes) => this.#log.warn({ bytes }, 'handler stderr line over the maximum line size dropped'),
-    });
-    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
-    stream.on('end', () => splitter.end());
-    stream.on('error', () => {});
-  }
-
   #onLine(line: HandlerLine): void {
     switch (line.kind) {
       case 'ready':
@@ -217,7 +177,7 @@ export class HandlerProcess {
       case 'load_error':
         this.#loadError = line.message.error;
         if (this.mode === 'oneshot') this.#failInFlight(line.message.error);
-        else this.#failLoad(line.message.error);
+        else this.#load.fail(line.message.error);
         return;
       case 'result':
         return this.#onResult(line.message.task_id, line);
@@ -229,12 +189,7 @@ export class HandlerProcess {
         if (line.taskId !== undefined && this.#inFlight.has(line.taskId)) {
           const task = this.#inFlight.get(line.taskId)!;
           this.#inFlight.delete(line.taskId);
-          task.settle({
-            ok: false,
-            error: { message: `handler sent an invalid reply: ${line.why}`, type: 'ProtocolError', reason: 'error' },
-            retry: false,
-            durationMs: task.elapsed(),
-          });
+          task.fail({ message: `handler sent an invalid reply: ${line.why}`, type: 'ProtocolError', reason: 'error' }, false);
         } else {
           this.#log.warn({ line: line.text.slice(0, 500), why: line.why }, 'invalid protocol line ignored');
         }
@@ -264,16 +219,8 @@ export class HandlerProcess {
   }
 
   #onTaskEvent(line: Extract<HandlerLine, { kind: 'progress' | 'partial' }>): void {
-    const taskId = line.message.task_id;
-    const task = this.#inFlight.get(taskId);
-    if (!task || task.settled) return;
-    if (line.kind === 'progress') {
-      const event: TaskEvent = { type: 'progress', taskId, progress: line.message.progress };
-      if (typeof line.message.message === 'string') event.message = line.message.message;
-      this.#opts.onTaskEvent?.(event);
-    } else {
-      this.#opts.onTaskEvent?.({ type: 'partial', taskId, data: line.message.data });
-    }
+    const task = this.#inFlight.get(line.message.task_id);
+    if (task && !task.settled) this.#opts.onTaskEvent?.(toTaskEvent(line));
   }
 
   #onOverflow(bytes: number): void {
@@ -284,19 +231,14 @@ export class HandlerProcess {
     for (const task of tasks) {
       // With one task in flight the line was its reply: a permanent error. Otherwise we cannot
       // tell whose it was, so every task in flight may try again elsewhere.
-      task.settle({ ok: false, error: { message, type: 'LineTooLong', reason: 'error' }, retry: tasks.length > 1, durationMs: task.elapsed() });
+      task.fail({ message, type: 'LineTooLong', reason: 'error' }, tasks.length > 1);
     }
     void this.terminate('over-long protocol line');
   }
 
   #onTimeout(task: InFlightTask): void {
     const stray = task.lastStray === undefined ? '' : ` (its last non-protocol output: ${JSON.stringify(task.lastStray.slice(0, 200))})`;
-    task.settle({
-      ok: false,
-      error: { message: `task timed out after ${task.attempt.timeoutMs} ms${stray}`, type: 'Timeout', reason: 'timeout' },
-      retry: true,
-      durationMs: task.elapsed(),
-    });
+    task.fail({ message: `task timed out after ${task.attempt.timeoutMs} ms${stray}`, type: 'Timeout', reason: 'timeout' }, true);
     this.#sendCancel(task);
   }
 
@@ -316,27 +258,21 @@ export class HandlerProcess {
   /** One-shot mode: a load error line is the task's failure (the process then exits). */
   #failInFlight(message: string): void {
     for (const task of this.#inFlight.values()) {
-      task.settle({ ok: false, error: { message, type: 'LoadFailed', reason: 'load_failed' }, retry: true, durationMs: task.elapsed() });
+      task.fail({ message, type: 'LoadFailed', reason: 'load_failed' }, true);
     }
   }
 
   #markReady(concurrency: number): void {
-    clearTimeout(this.#loadTimer);
     this.state = 'ready';
     this.concurrency = concurrency;
     this.readyAt = Date.now();
     if (this.mode === 'long') this.#log.info({ concurrency, loadMs: this.readyAt - this.spawnedAt }, 'handler ready');
-    this.#resolveReady();
-  }
-
-  #failLoad(message: string): void {
-    clearTimeout(this.#loadTimer);
-    this.#rejectReady(new DroverError('LOAD_FAILED', message));
+    this.#load.succeed();
   }
 
   #loadTimedOut(): void {
     if (this.state !== 'starting') return;
-    this.#failLoad(`handler did not become ready within ${this.#opts.loadTimeoutMs} ms (--load-timeout)${this.#tail.format()}`);
+    this.#load.fail(`handler did not become ready within ${this.#opts.loadTimeoutMs} ms (--load-timeout)${this.#tail.format()}`);
     void this.terminate('load timeout');
   }
 
@@ -344,24 +280,18 @@ export class HandlerProcess {
     const wasStarting = this.state === 'starting';
     this.state = 'exited';
     this.#exitInfo = info;
-    clearTimeout(this.#loadTimer);
     clearTimeout(this.#killTimer);
     const how = describeExit(info);
     if (wasStarting) {
       const detail = this.#loadError ?? `handler ${how} before it became ready${this.#tail.format()}`;
-      this.#failLoad(detail);
+      this.#load.fail(detail);
     }
     this.#log.info({ code: info.code, signal: info.signal, tasksStarted: this.tasksStarted }, `handler ${how}`);
     for (const task of this.#inFlight.values()) {
       task.cancelTimers();
       if (task.settled) continue;
       const replied = this.mode === 'oneshot' && info.code === 0 ? ' without replying' : '';
-      task.settle({
-        ok: false,
-        error: { message: `handler process ${how}${replied} while running this task${this.#tail.format()}`, type: 'HandlerCrash', reason: 'handler_crash' },
-        retry: true,
-        durationMs: task.elapsed(),
-      });
+      task.fail({ message: `handler process ${how}${replied} while running this task${this.#tail.format()}`, type: 'HandlerCrash', reason: 'handler_crash' }, true);
     }
     this.#inFlight.clear();
   }

@@ -1,6 +1,6 @@
 import type { ResultMessage } from '../protocol/messages.js';
 import { toTaskError } from '../protocol/wire-error.js';
-import type { AttemptOutcome, TaskAttempt } from '../queue/task.js';
+import type { AttemptOutcome, TaskAttempt, TaskError } from '../queue/task.js';
 
 /**
  * One task sent to a process. Its outcome can be settled before the handler answers
@@ -35,6 +35,11 @@ export class InFlightTask {
     this.settled = true;
     clearTimeout(this.#timeout);
     this.#resolve(outcome);
+  }
+
+  /** Settle as a failed attempt the supervisor observed (timeout, crash, protocol violation). */
+  fail(error: TaskError, retry: boolean): void {
+    this.settle({ ok: false, error, retry, durationMs: this.elapsed() });
   }
 
   settleFromReply(reply: ResultMessage): void {

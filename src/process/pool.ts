@@ -3,7 +3,7 @@ import { DroverError } from '../errors.js';
 import type { AttemptOutcome, TaskAttempt } from '../queue/task.js';
 import { HandlerProcess } from './handler-process.js';
 import { normalizePoolOptions, type NormalizedPoolOptions, type PoolOptions } from './pool-options.js';
-import { groupRssBytes } from './process-group.js';
+import { recycleReason } from './recycle-check.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 export type PoolHealth = 'starting' | 'healthy' | 'unhealthy' | 'stopped';
@@ -248,11 +248,17 @@ export class Pool extends EventEmitter<PoolEvents> {
     let best: HandlerProcess | undefined;
     for (const slot of this.#slots) {
       const p = slot.proc;
-      if (p && p.free > 0 && (!best || p.free > best.free)) best = p;
+      if (!p || p.free === 0 || this.#usedUp(p)) continue;
+      if (!best || p.free > best.free) best = p;
     }
     if (best || this.options.mode === 'long') return best;
     if (this.#procs.size >= this.options.concurrency) return undefined;
     return this.#newProcess();
+  }
+
+  /** A process that reached --max-tasks-per-process takes no more work (it is being recycled). */
+  #usedUp(proc: HandlerProcess): boolean {
+    return this.options.maxTasksPerProcess > 0 && proc.tasksStarted >= this.options.maxTasksPerProcess;
   }
 
   #dispatch(): void {
@@ -287,17 +293,8 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   async #afterTask(proc: HandlerProcess): Promise<void> {
     if (proc.mode === 'oneshot' || proc.state !== 'ready' || this.#closed) return;
-    const o = this.options;
-    if (o.maxTasksPerProcess > 0 && proc.tasksStarted >= o.maxTasksPerProcess) {
-      this.#retire(proc, `served ${proc.tasksStarted} tasks (--max-tasks-per-process ${o.maxTasksPerProcess})`);
-      return;
-    }
-    if (o.maxRssBytes > 0 && proc.pid !== undefined) {
-      const rss = await groupRssBytes(proc.pid);
-      if (rss > o.maxRssBytes && proc.state === 'ready') {
-        this.#retire(proc, `uses ${Math.round(rss / 1048576)} MiB resident, over --max-rss ${Math.round(o.maxRssBytes / 1048576)} MiB`);
-      }
-    }
+    const why = await recycleReason(proc, this.options);
+    if (why && proc.state === 'ready' && !this.#closed) this.#retire(proc, why);
   }
 
   /** Recycle: start the replacement now (it loads while the old one finishes), then EOF the old one. */

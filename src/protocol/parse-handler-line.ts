@@ -1,3 +1,4 @@
+import type { TaskEvent } from '../queue/task.js';
 import type {
   LoadErrorMessage,
   PartialMessage,
@@ -78,4 +79,12 @@ export function parseHandlerLine(text: string): HandlerLine {
     return { kind: 'result', message: value as unknown as ResultMessage };
   }
   return { kind: 'stray', text, why: 'JSON object without task_id or status' };
+}
+
+/** A progress or partial line as the event the supervisor passes on. */
+export function toTaskEvent(line: Extract<HandlerLine, { kind: 'progress' | 'partial' }>): TaskEvent {
+  if (line.kind === 'partial') return { type: 'partial', taskId: line.message.task_id, data: line.message.data };
+  const event: TaskEvent = { type: 'progress', taskId: line.message.task_id, progress: line.message.progress };
+  if (typeof line.message.message === 'string') event.message = line.message.message;
+  return event;
 }
