@@ -65,6 +65,14 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
 
   const inFlight = new Set<Promise<void>>();
   const running = new Set<string>();
+  // The input reader sleeps here while the pool is full; a finished task or a stop wakes it.
+  // (A Promise.race over the in-flight set would pile reactions onto never-settling promises.)
+  let wakeReader: (() => void) | undefined;
+  const wake = (): void => {
+    wakeReader?.();
+    wakeReader = undefined;
+  };
+  stop.signal.addEventListener('abort', wake, { once: true });
   const record = async (r: BatchRecord, reason?: FailureReason | 'invalid_input'): Promise<void> => {
     if ('result' in r) summary.succeeded += 1;
     else {
@@ -90,7 +98,6 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
 
   try {
     const prefetch = options.prefetch ?? 1;
-    const aborted = abortPromise(stop.signal);
     for await (const item of params.inputs) {
       if (stop.signal.aborted) break;
       if (params.skip?.(item.id)) {
@@ -106,13 +113,14 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
         continue;
       }
       while (inFlight.size >= pool.capacity * (1 + prefetch) && !stop.signal.aborted) {
-        await Promise.race([...inFlight, aborted]);
+        await new Promise<void>((resolve) => (wakeReader = resolve));
       }
       if (stop.signal.aborted) break;
       running.add(item.id);
       const task = runTask(item.id, item.payload).finally(() => {
         inFlight.delete(task);
         running.delete(item.id);
+        wake();
       });
       inFlight.add(task);
     }
@@ -123,13 +131,6 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
   }
   summary.durationMs = Date.now() - started;
   return summary;
-}
-
-function abortPromise(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
 
 /** Sleep unless aborted; true when the full delay passed. */
