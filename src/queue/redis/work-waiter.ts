@@ -8,6 +8,8 @@
  * 2. BLPOP on a dedicated connection: standalone, one BLPOP over all the queues; Cluster, one
  *    BLPOP per queue (each queue is its own slot), each on its own connection. A BLPOP still in
  *    flight from an earlier call (which returned on its timer) is reused, never duplicated.
+ *    Pops are counted: a pop by such a leftover BLPOP after this call's peek ends the call at
+ *    once, so an enqueue between the peek and the block is never missed.
  * 3. A JS timer bounds the wait precisely (Redis checks blocking timeouts every ~100 ms); an
  *    AbortSignal ends it early.
  */
@@ -24,6 +26,8 @@ interface Group {
   conn: RedisClient;
   wakeKeys: string[];
   inflight: Promise<Outcome> | undefined;
+  /** Wake tokens popped so far (not timeouts). */
+  wakes: number;
 }
 
 export class WorkWaiter {
@@ -42,6 +46,10 @@ export class WorkWaiter {
     }
     if (this.closed || signal?.aborted) return;
     const unique = [...new Set(queues)].sort();
+    const groups = this.groupsFor(unique);
+    // A BLPOP left in flight by an earlier (aborted or timed-out) wait may pop the token of an
+    // enqueue that lands after our peek; that wakeup would be lost, so count pops and compare.
+    const wakesBefore = groups.map((g) => g.wakes);
     let wait = timeoutMs;
     try {
       const peeks = await Promise.all(unique.map((q) => runQueueScript(this.ctx, 'wake-peek', q, [])));
@@ -54,6 +62,7 @@ export class WorkWaiter {
       throw toDroverError(error, 'waitForWork');
     }
     if (wait <= 0 || signal?.aborted) return;
+    if (groups.some((g, i) => g.wakes !== wakesBefore[i])) return;
 
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -63,7 +72,7 @@ export class WorkWaiter {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      const outcome = await Promise.race([...this.groupsFor(unique).map((g) => this.blpop(g, wait)), timeout]);
+      const outcome = await Promise.race([...groups.map((g) => this.blpop(g, wait)), timeout]);
       if (!outcome.ok && !this.closed) throw toDroverError(outcome.error, 'waitForWork');
     } finally {
       clearTimeout(timer);
@@ -79,7 +88,7 @@ export class WorkWaiter {
       if (!group) {
         const conn = duplicateConnection(this.ctx.redis);
         conn.on('error', () => undefined);
-        group = { conn, wakeKeys: set.map((q) => this.ctx.keys.queue(q).wake), inflight: undefined };
+        group = { conn, wakeKeys: set.map((q) => this.ctx.keys.queue(q).wake), inflight: undefined, wakes: 0 };
         this.groups.set(name, group);
       }
       return group;
@@ -92,7 +101,10 @@ export class WorkWaiter {
       group.inflight = group.conn
         .blpop(...group.wakeKeys, seconds)
         .then(
-          (): Outcome => ({ ok: true }),
+          (popped): Outcome => {
+            if (popped !== null) group.wakes += 1;
+            return { ok: true };
+          },
           (error: unknown): Outcome => ({ ok: false, error }),
         )
         .finally(() => {

@@ -43,6 +43,16 @@ describe('drover run', () => {
     expect(pids.size).toBeGreaterThanOrEqual(3); // both supervisors' handlers took work
   });
 
+  it('an idle supervisor never misses a wakeup: 300 sequential round trips', async () => {
+    // Each task is enqueued while the supervisor is between its last claim and its next block:
+    // a lost wakeup leaves the task pending until the idle block times out (5 s).
+    const sup = startSupervisor(prefix, ['-q', 'work', '-c', '2'], [PYTHON, fixture('echo.py')]);
+    await whenReady(sup);
+    for (let i = 0; i < 300; i += 1) {
+      await expect(client.run('work', { i }, { timeout: 2500 })).resolves.toMatchObject({ echo: { i } });
+    }
+  }, 60_000);
+
   it('after kill -9 of a supervisor mid-task, the task completes on the other once its lease expires', async () => {
     const record = join(dir, `kill-${Date.now()}.log`);
     const handler = [PYTHON, fixture('record.py')];
