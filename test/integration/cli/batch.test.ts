@@ -122,6 +122,33 @@ describe('drover batch', () => {
     expect(run.stderr).toMatch(/--concurrency.*expected a whole number, got "zero"/s);
   });
 
+  it('handlers die with the supervisor, even after kill -9', async () => {
+    const { execa } = await import('execa');
+    const { DROVER_BIN } = await import('../../helpers/cli.js');
+    // forever.py ignores stdin EOF while a task hangs: only the parent-death signal can end it.
+    const child = execa(process.execPath, [DROVER_BIN, 'batch', '-c', '2', '--', PYTHON, fixture('forever.py')], { reject: false, input: '1\n2\n', buffer: false });
+    let log = '';
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const pids = (): number[] => [...log.matchAll(/"handlerPid":(\d+)[^\n]*"handler ready"/g)].map((m) => Number(m[1]));
+    const start = Date.now();
+    while (pids().length < 2 && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(pids()).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 200)); // both are now stuck in a task
+    child.kill('SIGKILL');
+    await child;
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 5000;
+    while (pids().some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(pids().filter(alive)).toEqual([]);
+  });
+
   it('finishes in-flight tasks on SIGINT, writes them, and exits 130', async () => {
     const input = inputFile('sigint.ndjson', Array.from({ length: 20 }, (_, i) => i));
     const output = join(dir, 'sigint-out.ndjson');
