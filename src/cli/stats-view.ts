@@ -91,8 +91,8 @@ export function formatStats(doc: StatsDocument, now: number = Date.now()): strin
       : section(
           'Supervisors alive',
           formatTable(
-            ['ID', 'HOSTNAME', 'PID', 'QUEUES', 'CONCURRENCY', 'LAST SEEN'],
-            doc.supervisors.map((s) => [s.id, s.hostname, s.pid, s.queues.join(','), s.concurrency, formatAgo(s.lastSeen, now)]),
+            ['ID', 'HOSTNAME', 'PID', 'QUEUES', 'CONCURRENCY', 'HEALTH', 'ACTIVE', 'LAST SEEN'],
+            doc.supervisors.map((s) => [s.id, s.hostname, s.pid, s.queues.join(','), s.concurrency, s.health ?? '-', s.active ?? '-', formatAgo(s.lastSeen, now)]),
           ),
         ),
   ];

@@ -88,12 +88,14 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       if (r.requeued > 0 || r.failed > 0 || r.cancelled > 0) log.warn(r, 'recovered tasks whose lease expired');
     },
   });
-  const registration = createIntervalLoop({
-    name: 'registration',
-    intervalMs: 5000,
-    logger: log,
-    run: () => backend.registerSupervisor({ id: o.id, hostname: hostname(), pid: process.pid, queues: queueNames, concurrency: pool.options.concurrency }, 15_000),
-  });
+  const register = (): Promise<void> =>
+    backend.registerSupervisor(
+      { id: o.id, hostname: hostname(), pid: process.pid, queues: queueNames, concurrency: pool.options.concurrency, health: pool.health, active: held.size },
+      15_000,
+    );
+  const registration = createIntervalLoop({ name: 'registration', intervalMs: 5000, logger: log, run: register });
+  // `drover stats` should show a health change now, not at the next registration tick.
+  const reportHealth = (): void => void register().catch(() => undefined);
 
   const start = (task: ClaimedTask): void => {
     held.set(task.id, task);
@@ -191,7 +193,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         })
         .then((off) => (unsubscribe = off))
         .catch((error: unknown) => log.error({ error: (error as Error).message }, 'cannot subscribe to cancel requests'));
-      pool.on('unhealthy', (error) => log.error({ error: error.message }, 'handler unhealthy: not taking tasks'));
+      pool.on('unhealthy', (error) => {
+        log.error({ error: error.message }, 'handler unhealthy: not taking tasks');
+        reportHealth();
+      });
+      pool.on('healthy', reportHealth);
       fetchLoop = fetch();
       log.info({ queues: queueNames, leaseMs: o.leaseMs, prefetch: o.prefetch }, 'supervisor started');
     },

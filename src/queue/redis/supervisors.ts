@@ -10,6 +10,10 @@ export interface SupervisorInfo {
   pid: number;
   queues: string[];
   concurrency: number;
+  /** The pool's health: 'starting', 'healthy', 'unhealthy' (its handler cannot load), 'stopped'. */
+  health?: string;
+  /** Tasks it holds (claimed or running). */
+  active?: number;
 }
 
 export interface SupervisorRecord extends SupervisorInfo {
@@ -37,6 +41,8 @@ export async function registerSupervisor(ctx: BackendContext, info: SupervisorIn
     pid: info.pid,
     queues: info.queues,
     concurrency: info.concurrency,
+    health: info.health,
+    active: info.active,
     ttlMs: ttl,
   };
   await ctx.scripts['register-supervisor'].run(ctx.redis, ctx.keys.supervisors(), {}, [info.id, JSON.stringify(record), ttl]);
@@ -60,6 +66,8 @@ export async function listSupervisors(ctx: BackendContext): Promise<SupervisorRe
       pid: typeof r.pid === 'number' ? r.pid : 0,
       queues: Array.isArray(r.queues) ? r.queues.filter((q): q is string => typeof q === 'string') : [],
       concurrency: typeof r.concurrency === 'number' ? r.concurrency : 0,
+      ...(typeof r.health === 'string' ? { health: r.health } : {}),
+      ...(typeof r.active === 'number' ? { active: r.active } : {}),
       expiresAt,
       lastSeen: expiresAt - (typeof r.ttlMs === 'number' ? r.ttlMs : 0),
     });

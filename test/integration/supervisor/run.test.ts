@@ -156,6 +156,12 @@ describe('drover run', () => {
     }
     expect(sup.log()).toContain('model file not found: /models/missing.pt');
     expect(await client.get(id)).toMatchObject({ state: 'pending', attempts: 0 });
+    const backend = client.backend;
+    const start2 = Date.now();
+    while (!(await backend.listSupervisors()).some((s) => s.health === 'unhealthy')) {
+      if (Date.now() - start2 > 3000) throw new Error('the registry never showed the supervisor unhealthy');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await sup.stop()).toBe(0);
   });
 
