@@ -45,7 +45,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const log = logger.child({ supervisor: o.id });
   const queueNames = o.queues.map((q) => q.name);
   const held = new Map<string, ClaimedTask>();
-  const lost = new Set<string>();
+  /** Attempts whose lease was lost: their outcome is not written (a newer attempt owns the task). */
+  const lost = new Set<ClaimedTask>();
+  /** Per task id, the attempt still settling: a re-claim of the same id waits for it. */
+  const attempts = new Map<string, Promise<void>>();
   const settling = new Set<Promise<void>>();
   const counters = { claimed: 0, completed: 0, failed: 0, requeued: 0, leasesLost: 0 };
   let stopping = false;
@@ -71,8 +74,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // Backstop for the pub/sub cancel notice, which a reconnect can drop.
       for (const id of cancelRequested) pool.cancel(id, 'cancelled by a client');
       for (const id of lostIds) {
-        if (lost.has(id)) continue;
-        lost.add(id);
+        const task = held.get(id);
+        if (!task || lost.has(task)) continue;
+        lost.add(task);
         counters.leasesLost += 1;
         log.warn({ task: id }, 'lease lost (this supervisor was too slow or partitioned); cancelling the local attempt');
         pool.cancel(id, 'lease lost: another supervisor may now run this task');
@@ -100,21 +104,26 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const start = (task: ClaimedTask): void => {
     held.set(task.id, task);
     counters.claimed += 1;
-    const done = pool
-      .run(task)
+    // After a lost lease this supervisor may claim the same task again while the old attempt
+    // is still being cancelled: the new attempt starts only once the old one has let go.
+    const previous = attempts.get(task.id) ?? Promise.resolve();
+    const done = previous
+      .then(() => pool.run(task))
       .then((outcome) => settle(task, outcome))
       .catch((error: unknown) => log.error({ task: task.id, error: (error as Error).message }, 'settling a task failed'))
       .finally(() => {
-        held.delete(task.id);
-        lost.delete(task.id);
+        if (held.get(task.id) === task) held.delete(task.id);
+        if (attempts.get(task.id) === done) attempts.delete(task.id);
+        lost.delete(task);
         settling.delete(done);
         nudge();
       });
+    attempts.set(task.id, done);
     settling.add(done);
   };
 
   const settle = async (task: ClaimedTask, outcome: AttemptOutcome): Promise<void> => {
-    if (lost.has(task.id)) return; // the backend would refuse it anyway (stale fencing token)
+    if (lost.has(task)) return; // the backend would refuse it anyway (stale fencing token)
     if (outcome.ok) {
       // Claim the next task in the same round trip only from the queue that would be tried
       // first anyway, so queue priority and weights still hold.
@@ -217,7 +226,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     stats: () => ({ id: o.id, ...counters, active: held.size }),
     onTaskEvent(event) {
       const task = held.get(event.taskId);
-      if (!task || lost.has(task.id)) return;
+      if (!task || lost.has(task)) return;
       const write = event.type === 'progress' ? backend.progress(task, event.progress, event.message) : backend.partial(task, event.data);
       write.catch((error: unknown) => log.debug({ task: task.id, error: (error as Error).message }, 'task event not stored'));
     },
