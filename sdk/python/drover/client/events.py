@@ -1,0 +1,81 @@
+"""Client.events(id): progress, partial output, then the final task, read from the task's
+event stream with XREAD BLOCK (src/queue/redis/task-events.ts)."""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional, Union
+
+from .keys import TaskKeys
+from .task_info import Number, TaskInfo, is_terminal, num, parse_json, text
+from .wait import not_found
+
+
+@dataclass
+class ProgressEvent:
+    task_id: str
+    progress: Number
+    message: Optional[str] = None
+    type: str = field(default="progress", init=False)
+
+
+@dataclass
+class PartialEvent:
+    task_id: str
+    data: Any
+    type: str = field(default="partial", init=False)
+
+
+@dataclass
+class FinalEvent:
+    """The last item: the task in its terminal state."""
+
+    task_id: str
+    task: TaskInfo
+    type: str = field(default="final", init=False)
+
+
+TaskStreamItem = Union[ProgressEvent, PartialEvent, FinalEvent]
+
+
+def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, block_ms: int,
+                 read_task: Callable[[TaskKeys], Optional[TaskInfo]],
+                 guard: Callable[[str], Any]) -> Iterator[TaskStreamItem]:
+    """Progress and partial items of the task's stream, then the final task (task-events.ts)."""
+    task_id = keys.id
+    last = "0-0"
+    if not from_start:
+        if is_terminal(first.state):
+            yield FinalEvent(task_id, first)
+            return
+        with guard("events"):
+            tail = conn.xrevrange(keys.events, "+", "-", count=1)
+        last = text(tail[0][0]) if tail else "0-0"
+    while True:
+        with guard("events"):
+            reply = conn.xread({keys.events: last}, count=100, block=block_ms)
+        if not reply:
+            with guard("events"):
+                info = read_task(keys)
+            if info is None:
+                raise not_found(task_id)
+            if is_terminal(info.state):
+                yield FinalEvent(task_id, info)
+                return
+            continue
+        for _stream, entries in reply:
+            for entry_id, fields in entries:
+                last = text(entry_id)
+                f = {text(k): text(v) for k, v in (fields or {}).items()}
+                kind = f.get("t")
+                if kind == "progress":
+                    progress = num(f.get("d"))
+                    yield ProgressEvent(task_id, float("nan") if progress is None else progress, f.get("m") or None)
+                elif kind == "partial":
+                    yield PartialEvent(task_id, parse_json(f.get("d")))
+                elif kind == "end":
+                    with guard("events"):
+                        info = read_task(keys)
+                    if info is None:
+                        raise not_found(task_id)
+                    if is_terminal(info.state):
+                        yield FinalEvent(task_id, info)
+                        return
