@@ -57,8 +57,11 @@ export class ProgressBar {
     this.#drawn = false;
   }
 
+  /** Draw the final state once more and leave it on screen above the summary line. */
   stop(): void {
     clearInterval(this.#timer);
-    this.clear();
+    this.draw();
+    this.#out.write('\n');
+    this.#drawn = false;
   }
 }

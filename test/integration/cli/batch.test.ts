@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,18 @@ describe('drover batch', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/cannot read --input .*missing\.ndjson: ENOENT/);
     expect(run.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+  });
+
+  it.skipIf(!existsSync('/usr/bin/script'))('draws a progress bar with rate on a terminal, and none when piped', async () => {
+    const input = inputFile('tty.ndjson', Array.from({ length: 40 }, (_, i) => i));
+    const { execa } = await import('execa');
+    const { DROVER_BIN } = await import('../../helpers/cli.js');
+    const cmd = [process.execPath, DROVER_BIN, 'batch', '-i', input, '-o', join(dir, 'tty.out'), '--log-level', 'warn', '--', PYTHON, fixture('echo.py')];
+    // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
+    const tty = await execa('/usr/bin/script', ['-qec', cmd.map((a) => `'${a}'`).join(' '), '/dev/null'], { reject: false, stdin: 'ignore' });
+    expect(String(tty.stdout)).toMatch(/\[=+>\] 40\/40 100% [\d.]+\/s/);
+    const piped = await runCli(cmd.slice(2));
+    expect(piped.stderr).not.toContain('40/40');
   });
 
   it('rejects a bad option with a message naming it', async () => {
