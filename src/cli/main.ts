@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerBatchCommand } from './batch-command.js';
 import { registerCancelCommand } from './cancel-command.js';
 import { registerDeadCommand } from './dead-command.js';
+import { registerDefaultsCommand } from './defaults-command.js';
 import { registerEnqueueCommand } from './enqueue-command.js';
 import { registerGetCommand } from './get-command.js';
 import { registerStatsCommand } from './stats-command.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerCancelCommand(program);
   registerStatsCommand(program);
   registerDeadCommand(program);
+  registerDefaultsCommand(program);
   return program;
 }
 

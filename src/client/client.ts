@@ -10,7 +10,7 @@
 import { DroverError } from '../errors.js';
 import { RedisBackend } from '../queue/redis/backend.js';
 import type { EnqueueResult } from '../queue/redis/enqueue.js';
-import type { EnqueueOptions } from '../queue/redis/options.js';
+import type { EnqueueOptions, QueueDefaults } from '../queue/redis/options.js';
 import type { QueueStats } from '../queue/redis/stats.js';
 import type { EventsOptions, TaskStreamItem } from '../queue/redis/task-events.js';
 import type { TaskInfo } from '../queue/redis/task-info.js';
@@ -92,6 +92,16 @@ export class Client {
 
   stats(queue: string): Promise<QueueStats> {
     return this.backendInstance.stats(queue);
+  }
+
+  /** Merges into a queue's defaults (for tasks enqueued afterwards without their own option). */
+  setQueueDefaults(queue: string, defaults: QueueDefaults): Promise<void> {
+    return this.backendInstance.setQueueDefaults(queue, defaults);
+  }
+
+  /** The defaults stored for a queue (built-ins apply to what is not set). */
+  getQueueDefaults(queue: string): Promise<QueueDefaults> {
+    return this.backendInstance.getQueueDefaults(queue);
   }
 
   /** Progress and partial events of a task, ending with `{ type: 'final', task }`. */
