@@ -129,8 +129,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // first anyway, so queue priority and weights still hold.
       const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target() && claimOrder(o.queues)[0] === task.queue;
       const r = await untilWritten('complete', () => backend.complete(task, outcome.result, wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs } : undefined), log, giveUp);
-      if (r?.accepted) counters.completed += 1;
-      else if (r) log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');
+      if (r?.accepted) {
+        counters.completed += 1;
+        log.debug({ task: task.id, queue: task.queue, attempt: task.attempts, ms: outcome.durationMs }, 'task completed');
+      } else if (r) log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');
       if (r?.next) start(r.next);
       return;
     }
@@ -141,7 +143,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     }
     const f = { reason: outcome.error.reason, error: outcome.error, retry: outcome.retry, retryAfterMs: outcome.retryAfterMs };
     const r = await untilWritten('fail', () => backend.fail(task, f), log, giveUp);
-    if (r?.accepted) counters.failed += 1;
+    if (r?.accepted) {
+      counters.failed += 1;
+      // A failure the handler reported is the handler's business (debug); one we observed is ours to say.
+      const level = outcome.error.reason === 'error' ? 'debug' : 'warn';
+      log[level]({ task: task.id, queue: task.queue, attempt: task.attempts, reason: outcome.error.reason, next: r.state, error: outcome.error.message.slice(0, 500) }, 'task attempt failed');
+    }
   };
 
   const idle = async (): Promise<void> => {
