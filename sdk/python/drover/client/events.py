@@ -42,6 +42,15 @@ def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, b
     """Progress and partial items of the task's stream, then the final task (task-events.ts)."""
     task_id = keys.id
     last = "0-0"
+
+    def finished() -> Optional[FinalEvent]:
+        """The final item once the task is terminal; None while it still runs."""
+        with guard("events"):
+            info = read_task(keys)
+        if info is None:
+            raise not_found(task_id)
+        return FinalEvent(task_id, info) if is_terminal(info.state) else None
+
     if not from_start:
         if is_terminal(first.state):
             yield FinalEvent(task_id, first)
@@ -53,12 +62,9 @@ def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, b
         with guard("events"):
             reply = conn.xread({keys.events: last}, count=100, block=block_ms)
         if not reply:
-            with guard("events"):
-                info = read_task(keys)
-            if info is None:
-                raise not_found(task_id)
-            if is_terminal(info.state):
-                yield FinalEvent(task_id, info)
+            final = finished()
+            if final is not None:
+                yield final
                 return
             continue
         for _stream, entries in reply:
@@ -72,10 +78,7 @@ def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, b
                 elif kind == "partial":
                     yield PartialEvent(task_id, parse_json(f.get("d")))
                 elif kind == "end":
-                    with guard("events"):
-                        info = read_task(keys)
-                    if info is None:
-                        raise not_found(task_id)
-                    if is_terminal(info.state):
-                        yield FinalEvent(task_id, info)
+                    final = finished()
+                    if final is not None:
+                        yield final
                         return
