@@ -59,31 +59,36 @@ export class RedisBackend {
     this.waiter = new WorkWaiter(this.ctx);
   }
 
+  /** Runs one operation, mapping failures to DroverErrors that name it (and the last socket error). */
+  private guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return guard(operation, fn, this.ctx.redis);
+  }
+
   get prefix(): string {
     return this.ctx.keys.prefix;
   }
 
   enqueue(queue: string, payload: unknown, opts?: EnqueueOptions): Promise<EnqueueResult> {
-    return guard('enqueue', () => enqueue(this.ctx, queue, payload, opts));
+    return this.guard('enqueue', () => enqueue(this.ctx, queue, payload, opts));
   }
 
   /** One pipeline; results in item order. */
   enqueueMany(queue: string, items: { payload: unknown; options?: EnqueueOptions }[]): Promise<EnqueueResult[]> {
-    return guard('enqueueMany', () => enqueueMany(this.ctx, queue, items));
+    return this.guard('enqueueMany', () => enqueueMany(this.ctx, queue, items));
   }
 
   /** Merges into the queue's defaults stored in Redis (apply to tasks enqueued afterwards). */
   setQueueDefaults(queue: string, defaults: QueueDefaults): Promise<void> {
-    return guard('setQueueDefaults', () => setQueueDefaults(this.ctx, queue, defaults));
+    return this.guard('setQueueDefaults', () => setQueueDefaults(this.ctx, queue, defaults));
   }
 
   getQueueDefaults(queue: string): Promise<QueueDefaults> {
-    return guard('getQueueDefaults', () => getQueueDefaults(this.ctx, queue));
+    return this.guard('getQueueDefaults', () => getQueueDefaults(this.ctx, queue));
   }
 
   /** Promotes due scheduled tasks, then atomically leases up to `count` pending tasks. */
   claim(queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
-    return guard('claim', () => claim(this.ctx, queue, opts));
+    return this.guard('claim', () => claim(this.ctx, queue, opts));
   }
 
   /**
@@ -100,46 +105,46 @@ export class RedisBackend {
     result: unknown,
     claimNext?: { supervisorId: string; leaseMs: number; count?: number },
   ): Promise<{ accepted: boolean; next: ClaimedTask | null; claimed: ClaimedTask[] }> {
-    return guard('complete', () => complete(this.ctx, task, result, claimNext));
+    return this.guard('complete', () => complete(this.ctx, task, result, claimNext));
   }
 
   fail(
     task: ClaimedTask,
     f: { reason: FailureReason; error: TaskError; retry: boolean; retryAfterMs?: number },
   ): Promise<{ accepted: boolean; state: FailState; runAt?: number }> {
-    return guard('fail', () => fail(this.ctx, task, f));
+    return this.guard('fail', () => fail(this.ctx, task, f));
   }
 
   /** Shutdown: back to pending at the front, attempt not counted, only if the token matches. */
   requeue(tasks: ClaimedTask[]): Promise<number> {
-    return guard('requeue', () => requeue(this.ctx, tasks));
+    return this.guard('requeue', () => requeue(this.ctx, tasks));
   }
 
   extendLeases(supervisorId: string, tasks: ClaimedTask[], leaseMs: number): Promise<ExtendResult> {
-    return guard('extendLeases', () => extendLeases(this.ctx, supervisorId, tasks, leaseMs));
+    return this.guard('extendLeases', () => extendLeases(this.ctx, supervisorId, tasks, leaseMs));
   }
 
   recover(queues: string[], opts?: RecoverOptions): Promise<RecoverResult> {
-    return guard('recover', () => recover(this.ctx, queues, opts));
+    return this.guard('recover', () => recover(this.ctx, queues, opts));
   }
 
   /** false when dropped (stale token). */
   progress(task: ClaimedTask, value: number, message?: string): Promise<boolean> {
-    return guard('progress', () => progress(this.ctx, task, value, message));
+    return this.guard('progress', () => progress(this.ctx, task, value, message));
   }
 
   /** false when dropped (stale token). */
   partial(task: ClaimedTask, data: unknown): Promise<boolean> {
-    return guard('partial', () => partial(this.ctx, task, data));
+    return this.guard('partial', () => partial(this.ctx, task, data));
   }
 
   cancel(id: string): Promise<{ state: TaskState } | null> {
-    return guard('cancel', () => cancel(this.ctx, id));
+    return this.guard('cancel', () => cancel(this.ctx, id));
   }
 
   /** Pub/sub on each queue's cancel channel; returns the unsubscribe function. */
   onCancel(queues: string[], cb: (taskId: string) => void): Promise<() => Promise<void>> {
-    return guard('onCancel', () => onCancel(this.ctx, this.subscriber, queues, cb));
+    return this.guard('onCancel', () => onCancel(this.ctx, this.subscriber, queues, cb));
   }
 
   get(id: string): Promise<TaskInfo | null> {
@@ -157,35 +162,35 @@ export class RedisBackend {
   }
 
   stats(queue: string): Promise<QueueStats> {
-    return guard('stats', () => queueStats(this.ctx, queue));
+    return this.guard('stats', () => queueStats(this.ctx, queue));
   }
 
   registerSupervisor(info: SupervisorInfo, ttlMs: number): Promise<void> {
-    return guard('registerSupervisor', () => registerSupervisor(this.ctx, info, ttlMs));
+    return this.guard('registerSupervisor', () => registerSupervisor(this.ctx, info, ttlMs));
   }
 
   unregisterSupervisor(id: string): Promise<void> {
-    return guard('unregisterSupervisor', () => unregisterSupervisor(this.ctx, id));
+    return this.guard('unregisterSupervisor', () => unregisterSupervisor(this.ctx, id));
   }
 
   listSupervisors(): Promise<SupervisorRecord[]> {
-    return guard('listSupervisors', () => listSupervisors(this.ctx));
+    return this.guard('listSupervisors', () => listSupervisors(this.ctx));
   }
 
   listDead(queue: string, page?: { offset?: number; limit?: number }): Promise<TaskInfo[]> {
-    return guard('listDead', () => listDead(this.ctx, queue, page));
+    return this.guard('listDead', () => listDead(this.ctx, queue, page));
   }
 
   retryDead(queue: string, ids?: string[]): Promise<number> {
-    return guard('retryDead', () => retryDead(this.ctx, queue, ids));
+    return this.guard('retryDead', () => retryDead(this.ctx, queue, ids));
   }
 
   purgeDead(queue: string): Promise<number> {
-    return guard('purgeDead', () => purgeDead(this.ctx, queue));
+    return this.guard('purgeDead', () => purgeDead(this.ctx, queue));
   }
 
   deleteTask(id: string): Promise<boolean> {
-    return guard('deleteTask', () => deleteTask(this.ctx, id));
+    return this.guard('deleteTask', () => deleteTask(this.ctx, id));
   }
 
   checkMaxmemoryPolicy(): Promise<string | null> {

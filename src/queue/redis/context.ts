@@ -1,6 +1,7 @@
 /** What every backend operation needs: the connection, the key space and the scripts. */
 import type { Cluster, Redis } from 'ioredis';
 import { DroverError } from '../../errors.js';
+import { trackConnectionErrors } from './redis-errors.js';
 import { KeySpace } from './keys.js';
 import { scripts, type LuaScript, type RedisClient, type ScriptArg, type ScriptName } from './scripts.js';
 
@@ -22,6 +23,7 @@ export function createContext(redis: RedisClient, prefix: string | undefined): B
       `redis: the connection has keyPrefix ${JSON.stringify(keyPrefix)}; drover builds keys inside Lua scripts, so pass it as the prefix option instead`,
     );
   }
+  trackConnectionErrors(redis);
   return { redis, keys: new KeySpace(prefix), scripts: scripts() };
 }
 

@@ -76,7 +76,7 @@ export async function* taskEvents(
       yield { type: 'final', taskId: id, task: first };
       return;
     }
-    const tail = await guard('events', () => ctx.redis.xrevrange(keys.events, '+', '-', 'COUNT', 1));
+    const tail = await guard('events', () => ctx.redis.xrevrange(keys.events, '+', '-', 'COUNT', 1), ctx.redis);
     last = tail[0]?.[0] ?? '0-0';
   }
   const conn = duplicateConnection(ctx.redis);
@@ -84,7 +84,7 @@ export async function* taskEvents(
   open.add(conn);
   try {
     for (;;) {
-      const reply = await guard('events', () => conn.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', keys.events, last));
+      const reply = await guard('events', () => conn.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', keys.events, last), ctx.redis);
       if (reply === null) {
         const info = await getTask(ctx, id);
         if (!info) throw notFound(id);

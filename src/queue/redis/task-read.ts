@@ -8,7 +8,7 @@ import { guard } from './redis-errors.js';
 export async function getTask(ctx: BackendContext, id: string): Promise<TaskInfo | null> {
   const keys = ctx.keys.task(id);
   if (!keys) return null;
-  const hash = await guard('get', () => ctx.redis.hgetall(keys.hash));
+  const hash = await guard('get', () => ctx.redis.hgetall(keys.hash), ctx.redis);
   return parseTaskInfo(hash);
 }
 

@@ -64,6 +64,9 @@ def to_drover_error(error: BaseException, operation: str) -> DroverError:
     if status and isinstance(error, rx.ResponseError):
         code = _SCRIPT_STATUS.get(status.group(1), "QUEUE_ERROR")
         return DroverError(code, "%s: %s" % (operation, status.group(2)), error)
+    if isinstance(error, getattr(rx, "AuthenticationError", ())) or re.match(r"(WRONGPASS|NOAUTH|NOPERM)\b", message):
+        return DroverError("CONNECTION_ERROR", "%s: Redis refused the credentials (%s); check the user and password in "
+                           "the Redis URL" % (operation, message), error)
     connection_like = (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError)
     cluster_down = tuple(getattr(rx, n) for n in ("ClusterDownError", "MasterDownError") if hasattr(rx, n))
     if isinstance(error, connection_like + cluster_down) or (
