@@ -42,7 +42,18 @@ export function registerBatchCommand(program: Command): void {
     .option('--resume-failed', 'like --resume, but run ids that failed again')
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
     .option('--grace <duration>', 'on Ctrl-C, time for in-flight tasks to finish (default: 30s)', parseDuration)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  drover batch -c 4 -i inputs.ndjson -o results.ndjson -- python3 handler.py
+  drover batch -o results.ndjson --resume -i inputs.ndjson -- python3 handler.py   # skip what is done
+  cat urls.ndjson | drover batch --mode oneshot -c 8 --timeout 30s -- ./fetch.sh > out.ndjson
+
+Exit status: 0 all succeeded, 1 some failed, 2 bad options, 3 the handler could not load, 130 interrupted.
+Docs: docs/batch.md, docs/protocol.md`,
+    );
   addPoolFlags(command).action(async (argv: string[], flags: BatchFlags) => {
     process.exitCode = await batchMain(argv, flags);
   });

@@ -26,7 +26,18 @@ export function registerRunCommand(program: Command): void {
     .option('--prefetch <n>', 'claimed tasks buffered per handler slot (default: 1)', parseCount)
     .option('--grace <duration>', 'on SIGTERM/SIGINT, time for in-flight tasks to finish (default: 30s)', parseDuration)
     .option('--recover-interval <duration>', 'how often to look for expired leases (default: 5s)', parseDuration)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  drover run -q predict -c 4 --redis redis://10.0.0.5:6379 -- python3 handler.py
+  drover run -q urgent -q default --prefetch 0 -- ./handler      # strict priority, long tasks
+  drover run -q heavy:3 -q light:1 --mode oneshot -c 8 -- ./job.sh
+
+SIGTERM/SIGINT: stop claiming, finish in-flight tasks within --grace, requeue the rest.
+Docs: docs/run.md, docs/guarantees.md`,
+    );
   addRedisFlags(addPoolFlags(command)).action(async (argv: string[], flags: RunFlags) => {
     process.exitCode = await runMain(argv, flags);
   });
