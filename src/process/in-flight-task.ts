@@ -52,7 +52,8 @@ export class InFlightTask {
     }
     const error = noError ? { message: 'handler asked for a retry', reason: 'error' as const } : toTaskError(reply.error!);
     const outcome: AttemptOutcome = { ok: false, error, retry: reply.retry === true, durationMs };
-    if (typeof reply.retry_after_ms === 'number') outcome.retryAfterMs = reply.retry_after_ms;
+    // Whole milliseconds: the protocol allows 1500.5; queues and timers want integers.
+    if (typeof reply.retry_after_ms === 'number') outcome.retryAfterMs = Math.ceil(reply.retry_after_ms);
     this.settle(outcome);
   }
 

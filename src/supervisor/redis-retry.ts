@@ -1,9 +1,12 @@
+import { isDroverError } from '../errors.js';
 import type { Logger } from 'pino';
 
 /**
  * Run a Redis write that must not be lost (a result, a failure, a requeue) until it succeeds:
- * Redis may be restarting. Backs off from 100 ms to 5 s. Gives up only when `giveUp()` says so
- * (shutdown past its grace); the task's lease then expires and another supervisor reruns it.
+ * Redis may be restarting. Backs off from 100 ms to 5 s. Gives up when `giveUp()` says so
+ * (shutdown past its grace), or at once on an error that is not about the connection (retrying
+ * a refused write would hold the task active forever); the task's lease then expires and the
+ * recoverer puts it back.
  */
 export async function untilWritten<T>(what: string, write: () => Promise<T>, logger: Logger, giveUp: () => boolean): Promise<T | undefined> {
   let delay = 100;
@@ -11,6 +14,10 @@ export async function untilWritten<T>(what: string, write: () => Promise<T>, log
     try {
       return await write();
     } catch (error) {
+      if (!isDroverError(error, 'CONNECTION_ERROR')) {
+        logger.error({ what, error: (error as Error).message }, 'Redis refused a write; the lease will expire and the task will run again');
+        return undefined;
+      }
       if (giveUp()) {
         logger.error({ what, error: (error as Error).message }, 'giving up a Redis write; the lease will expire and the task will run again');
         return undefined;

@@ -49,9 +49,13 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const lost = new Set<ClaimedTask>();
   /** Per task id, the attempt still settling: a re-claim of the same id waits for it. */
   const attempts = new Map<string, Promise<void>>();
+  /** Per task id, the claim whose attempt the pool is running. */
+  const running = new Map<string, ClaimedTask>();
   const settling = new Set<Promise<void>>();
   const counters = { claimed: 0, completed: 0, failed: 0, requeued: 0, leasesLost: 0 };
   let stopping = false;
+  /** A claim order already drawn by a completion that did not claim the next task itself. */
+  let nextOrder: string[] | undefined;
   let stopDeadline = Infinity;
   let wake: (() => void) | undefined;
   let fetchLoop: Promise<void> | undefined;
@@ -70,12 +74,14 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     logger: log,
     run: async () => {
       if (held.size === 0) return;
-      const { lost: lostIds, cancelRequested } = await backend.extendLeases(o.id, [...held.values()], o.leaseMs);
+      const renewed = new Map([...held.values()].map((t) => [t.id, t]));
+      const { lost: lostIds, cancelRequested } = await backend.extendLeases(o.id, [...renewed.values()], o.leaseMs);
       // Backstop for the pub/sub cancel notice, which a reconnect can drop.
       for (const id of cancelRequested) pool.cancel(id, 'cancelled by a client');
       for (const id of lostIds) {
-        const task = held.get(id);
-        if (!task || lost.has(task)) continue;
+        // The answer is about the claims we sent: a newer claim of the same id is not lost.
+        const task = renewed.get(id);
+        if (!task || held.get(id) !== task || lost.has(task)) continue;
         lost.add(task);
         counters.leasesLost += 1;
         log.warn({ task: id }, 'lease lost (this supervisor was too slow or partitioned); cancelling the local attempt');
@@ -108,12 +114,16 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     // is still being cancelled: the new attempt starts only once the old one has let go.
     const previous = attempts.get(task.id) ?? Promise.resolve();
     const done = previous
-      .then(() => pool.run(task))
+      .then(() => {
+        running.set(task.id, task);
+        return pool.run(task);
+      })
       .then((outcome) => settle(task, outcome))
       .catch((error: unknown) => log.error({ task: task.id, error: (error as Error).message }, 'settling a task failed'))
       .finally(() => {
         if (held.get(task.id) === task) held.delete(task.id);
         if (attempts.get(task.id) === done) attempts.delete(task.id);
+        if (running.get(task.id) === task) running.delete(task.id);
         lost.delete(task);
         settling.delete(done);
         nudge();
@@ -127,7 +137,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     if (outcome.ok) {
       // Claim the next task in the same round trip only from the queue that would be tried
       // first anyway, so queue priority and weights still hold.
-      const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target() && claimOrder(o.queues)[0] === task.queue;
+      // The order drawn here is the one the fetch loop uses next, so with weights each claim is
+      // one weighted draw (drawing again there would favour the heavy queue twice).
+      const order = claimOrder(o.queues);
+      const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target() && order[0] === task.queue;
+      if (!wantNext) nextOrder = order;
       const r = await untilWritten('complete', () => backend.complete(task, outcome.result, wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs } : undefined), log, giveUp);
       if (r?.accepted) {
         counters.completed += 1;
@@ -169,7 +183,14 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       if (pool.health !== 'healthy') {
         // Unhealthy handlers: take nothing; what was buffered goes back to the queue.
         for (const attempt of pool.takeQueued('the handler is unhealthy')) log.warn({ task: attempt.id }, 'requeueing: handler unhealthy');
-        await Promise.race([new Promise<void>((r) => pool.once('healthy', r)), new Promise<void>((r) => (wake = r))]);
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            pool.off('healthy', done);
+            resolve();
+          };
+          pool.once('healthy', done);
+          wake = done;
+        });
         continue;
       }
       const room = target() - held.size;
@@ -179,7 +200,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       }
       let claimed: ClaimedTask[] = [];
       try {
-        for (const queue of claimOrder(o.queues)) {
+        const order = nextOrder ?? claimOrder(o.queues);
+        nextOrder = undefined;
+        for (const queue of order) {
           claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: room });
           if (claimed.length > 0) break;
         }
@@ -232,7 +255,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     },
     stats: () => ({ id: o.id, ...counters, active: held.size }),
     onTaskEvent(event) {
-      const task = held.get(event.taskId);
+      const task = running.get(event.taskId); // the claim whose attempt is in the pool now
       if (!task || lost.has(task)) return;
       const write = event.type === 'progress' ? backend.progress(task, event.progress, event.message) : backend.partial(task, event.data);
       write.catch((error: unknown) => log.debug({ task: task.id, error: (error as Error).message }, 'task event not stored'));
