@@ -15,6 +15,9 @@ import { spawnHandler, type HandlerCommand, type SpawnedHandler } from './spawn-
 import { StderrTail } from './stderr-tail.js';
 
 export type ProcessMode = 'long' | 'oneshot';
+
+/** After the handler exited, how long its pipes may stay open before we stop reading them. */
+const PIPE_CLOSE_GRACE_MS = 2000;
 export type ProcessState = 'starting' | 'ready' | 'draining' | 'exited';
 
 export interface HandlerProcessOptions {
@@ -69,6 +72,9 @@ export class HandlerProcess {
   #loadError: string | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #exitInfo: ExitInfo | undefined;
+  #processExit: ExitInfo | undefined;
+  /** Set by terminate(): the process is on its way out and takes no task, even if it says ready. */
+  #terminating = false;
 
   constructor(opts: HandlerProcessOptions) {
     this.#opts = opts;
@@ -93,8 +99,10 @@ export class HandlerProcess {
       },
       onStderrOverflow: (bytes) => this.#log.warn({ bytes }, 'handler stderr line over the maximum line size dropped'),
     });
+    this.#child.once('exit', (code, signal) => this.#onProcessExit({ code, signal }));
     this.exited = this.#child.then((result) => {
-      const info: ExitInfo = { code: result.exitCode ?? null, signal: result.signal ?? null };
+      // execa settles once the process exited and its pipes closed (all replies read).
+      const info: ExitInfo = this.#processExit ?? { code: result.exitCode ?? null, signal: result.signal ?? null };
       if (result.failed && info.code === null && info.signal === null && result.originalMessage) {
         this.#tail.push(result.originalMessage);
       }
@@ -115,7 +123,7 @@ export class HandlerProcess {
 
   /** Free task slots, 0 unless ready. */
   get free(): number {
-    return this.state === 'ready' ? Math.max(0, this.concurrency - this.#inFlight.size) : 0;
+    return this.state === 'ready' && !this.#terminating ? Math.max(0, this.concurrency - this.#inFlight.size) : 0;
   }
 
   /** Run one attempt in this process. Resolves with its outcome; never rejects. */
@@ -150,6 +158,7 @@ export class HandlerProcess {
   /** SIGTERM to the process group now, SIGKILL after killGraceMs. Resolves when it exited. */
   terminate(why: string): Promise<ExitInfo> {
     if (this.state !== 'exited') {
+      this.#terminating = true;
       this.#log.info({ why }, 'terminating handler process');
       if (this.state !== 'starting') this.state = 'draining';
       this.#signal('SIGTERM');
@@ -171,7 +180,8 @@ export class HandlerProcess {
   #onLine(line: HandlerLine): void {
     switch (line.kind) {
       case 'ready':
-        if (this.state === 'starting') this.#markReady(line.concurrency);
+        if (this.state === 'starting' && !this.#terminating) this.#markReady(line.concurrency);
+        else if (this.#terminating) this.#log.info('ready line after the load phase failed: ignored, the process is being stopped');
         else if (this.mode === 'long') this.#log.warn('ignoring a second ready line');
         return;
       case 'load_error':
@@ -274,6 +284,21 @@ export class HandlerProcess {
     if (this.state !== 'starting') return;
     this.#load.fail(`handler did not become ready within ${this.#opts.loadTimeoutMs} ms (--load-timeout)${this.#tail.format()}`);
     void this.terminate('load timeout');
+  }
+
+  /**
+   * The handler itself exited. Its children may live on holding our pipes (an ffmpeg, a
+   * DataLoader worker), which would keep execa from settling: kill what is left of its process
+   * group, and if the pipes are still open after a grace period, stop reading them.
+   */
+  #onProcessExit(info: ExitInfo): void {
+    this.#processExit = info;
+    if (this.#child.pid !== undefined) signalGroup(this.#child.pid, 'SIGKILL');
+    setTimeout(() => {
+      if (this.state === 'exited') return;
+      this.#log.warn('handler exited but its output pipes stayed open (a child escaped its process group?); closing them');
+      for (const stream of [this.#child.stdout, this.#child.stderr, this.#child.stdio[3] as Readable]) stream.destroy();
+    }, PIPE_CLOSE_GRACE_MS).unref();
   }
 
   #onExit(info: ExitInfo): void {

@@ -46,6 +46,35 @@ describe('pool failure handling', () => {
     expect(pool.stats().restarts).toBe(1);
   });
 
+  it('a crash is reported at once even when a child of the handler holds its pipes, and the child is killed', async () => {
+    const { pool, records } = startPool({ command: pyHandler('crash-with-child.py'), restartDelayMs: 60_000 });
+    await pool.whenReady();
+    const outcome = await pool.run(attempt({}));
+    expect(outcome).toMatchObject({ ok: false, error: { reason: 'handler_crash' } });
+    const childPid = Number(/child pid (\d+)/.exec(records.map((r) => String(r.stderr ?? '')).join('\n'))?.[1]);
+    expect(childPid).toBeGreaterThan(0);
+    const alive = (): boolean => {
+      try {
+        process.kill(childPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const start = Date.now();
+    while (alive() && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 20));
+    expect(alive()).toBe(false);
+  });
+
+  it('a process whose load timed out takes no task even if it says ready while being killed', async () => {
+    // Ignores SIGTERM, says ready after 600 ms: inside the kill grace of a 300 ms load timeout.
+    const late = { command: '/bin/sh', args: ['-c', `trap '' TERM; sleep 0.6; echo '{"status":"ready"}'; exec cat`] };
+    const { pool } = startPool({ command: late, loadTimeoutMs: 300, killGraceMs: 1500, maxFailedStarts: 5, restartDelayMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 900));
+    expect(pool.stats().ready).toBe(0);
+    expect(pool.capacity).toBe(1);
+  });
+
   it('says that a SIGKILL may mean out of memory', async () => {
     const { pool } = startPool({ command: pyHandler('crash.py') });
     const outcome = await pool.run(attempt({ kill: true }));
