@@ -87,10 +87,11 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
     for (let retryCount = 0; ; retryCount += 1) {
       const outcome: AttemptOutcome = await pool.run({ id, payload, retryCount, maxRetry: options.retries, timeoutMs: options.timeoutMs || undefined });
       if (outcome.ok) return record({ id, result: outcome.result });
-      if (outcome.notStarted || outcome.interrupted || stop.signal.aborted) return;
+      if (outcome.notStarted || outcome.interrupted) return;
       if (!shouldRetry(outcome, retryCount, options.retries)) {
         return record({ id, error: outcome.error, attempts: retryCount + 1 }, outcome.error.reason);
       }
+      if (stop.signal.aborted) return; // a retry is due but the run is stopping: --resume reruns it
       const delay = retryDelayMs(retryCount + 1, backoff, outcome.retryAfterMs);
       if (!(await sleep(delay, stop.signal))) return;
     }

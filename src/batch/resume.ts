@@ -1,4 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/messages.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 
@@ -34,4 +35,32 @@ export async function readFinishedIds(path: string): Promise<{ succeeded: Set<st
   for await (const chunk of createReadStream(path)) splitter.push(chunk as Buffer);
   splitter.end();
   return { succeeded, failed };
+}
+
+/**
+ * Cut a torn last line (a previous run killed mid-write) off the output before appending, so
+ * the next record starts on a line of its own. Returns the bytes removed.
+ */
+export async function trimTornTail(path: string): Promise<number> {
+  if (!existsSync(path)) return 0;
+  const file = await open(path, 'r+');
+  try {
+    const { size } = await file.stat();
+    let end = size;
+    const buf = Buffer.alloc(64 * 1024);
+    while (end > 0) {
+      const start = Math.max(0, end - buf.length);
+      const { bytesRead } = await file.read(buf, 0, end - start, start);
+      const nl = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        end = start + nl + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end < size) await file.truncate(end);
+    return size - end;
+  } finally {
+    await file.close();
+  }
 }

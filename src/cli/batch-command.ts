@@ -5,7 +5,7 @@ import { BatchOutput } from '../batch/batch-output.js';
 import { runBatch, type BatchSummary } from '../batch/batch-runner.js';
 import { readBatchInputs } from '../batch/input-lines.js';
 import { ProgressBar, formatDuration } from '../batch/progress-bar.js';
-import { readFinishedIds } from '../batch/resume.js';
+import { readFinishedIds, trimTornTail } from '../batch/resume.js';
 import { DroverError } from '../errors.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/messages.js';
 import { Pool } from '../process/pool.js';
@@ -67,6 +67,10 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
   const logger = createCliLogger({ level: flags.logLevel, beforeWrite: () => bar?.clear() });
   const pool = new Pool(toPoolOptions(flags, argv, logger));
 
+  if (resuming) {
+    const torn = await trimTornTail(flags.output!);
+    if (torn > 0) logger.warn({ bytes: torn }, `removed a torn last line from ${flags.output} (the previous run stopped mid-write); that task runs again`);
+  }
   const finished = resuming ? await readFinishedIds(flags.output!) : undefined;
   const skip = finished && ((id: string) => finished.succeeded.has(id) || (flags.resumeFailed !== true && finished.failed.has(id)));
   const maxLineBytes = flags.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -85,6 +89,7 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
     if (signals === 1) {
       logger.warn(`stopping: in-flight tasks have ${formatDuration(flags.grace ?? DEFAULT_GRACE_MS)} to finish (again to stop now)`);
       abort.abort();
+      void pool.stop(flags.grace ?? DEFAULT_GRACE_MS); // the grace is enforced, not just announced
     } else {
       void pool.stop(0);
     }

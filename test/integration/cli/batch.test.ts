@@ -97,6 +97,28 @@ describe('drover batch', () => {
     expect(readLines(output).map((l) => l.id)).toEqual(['a', 'b', 'b']);
   });
 
+  it('resume cuts a torn last line (a run killed mid-write) and reruns that task', async () => {
+    const input = inputFile('torn.ndjson', [{ id: 'a', payload: 1 }, { id: 'b', payload: 2 }]);
+    const output = join(dir, 'torn-out.ndjson');
+    writeFileSync(output, '{"id":"a","result":{"echo":1}}\n{"id":"b","res');
+    const run = await runCli(['batch', '-i', input, '-o', output, '--resume', '--', PYTHON, fixture('echo.py')]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain('removed a torn last line');
+    expect(readLines(output).map((l) => l.id)).toEqual(['a', 'b']); // every line parses
+  });
+
+  it('enforces --grace after Ctrl-C: a stuck task does not keep the run alive', async () => {
+    const { execa } = await import('execa');
+    const { DROVER_BIN } = await import('../../helpers/cli.js');
+    const child = execa(process.execPath, [DROVER_BIN, 'batch', '--grace', '300ms', '--kill-grace', '300ms', '--', PYTHON, fixture('forever.py')], { reject: false, input: '1\n' });
+    await new Promise((r) => setTimeout(r, 800));
+    const stoppedAt = Date.now();
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+  });
+
   it('runs a one-shot shell handler, a process per task', async () => {
     const input = inputFile('oneshot.ndjson', [1, 2, 3]);
     const run = await runCli(['batch', '-i', input, '--mode', 'oneshot', '-c', '3', '--', '/bin/sh', fixture('oneshot.sh')]);
