@@ -86,7 +86,10 @@ export class RedisBackend {
     return this.guard('getQueueDefaults', () => getQueueDefaults(this.ctx, queue));
   }
 
-  /** Promotes due scheduled tasks, then atomically leases up to `count` pending tasks. */
+  /**
+   * Promotes due scheduled tasks, then atomically leases up to `count` pending tasks. With
+   * `requestId`, running the same claim again (a re-sent command) returns the same tasks.
+   */
   claim(queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
     return this.guard('claim', () => claim(this.ctx, queue, opts));
   }
@@ -99,15 +102,20 @@ export class RedisBackend {
     return this.waiter.wait(queues, timeoutMs, signal);
   }
 
-  /** Stores the result if the token still matches; optionally claims the next task(s). */
+  /**
+   * Stores the result if the token still matches; optionally claims the next task(s)
+   * (idempotent with claimNext.requestId). A re-sent complete of an attempt that was already
+   * completed with this token is accepted again, without counting it twice.
+   */
   complete(
     task: ClaimedTask,
     result: unknown,
-    claimNext?: { supervisorId: string; leaseMs: number; count?: number },
+    claimNext?: ClaimOptions,
   ): Promise<{ accepted: boolean; next: ClaimedTask | null; claimed: ClaimedTask[] }> {
     return this.guard('complete', () => complete(this.ctx, task, result, claimNext));
   }
 
+  /** A re-sent fail of an attempt already failed with this token answers the same again. */
   fail(
     task: ClaimedTask,
     f: { reason: FailureReason; error: TaskError; retry: boolean; retryAfterMs?: number },

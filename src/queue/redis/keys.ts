@@ -34,6 +34,7 @@ export const QUEUE_KEY_NAMES = [
   'leasePrefix', // + id -> STRING token, PX lease
   'eventsPrefix', // + id -> STREAM progress/partial/end events
   'idemPrefix', // + idempotency key -> STRING task id
+  'claimReqPrefix', // + claim request id -> STRING JSON {owner, ids, tokens}, PX leaseMs
 ] as const;
 export type QueueKeyName = (typeof QUEUE_KEY_NAMES)[number];
 export type QueueKeys = Readonly<Record<QueueKeyName, string>>;
@@ -75,6 +76,7 @@ const QUEUE_KEY_SUFFIX: Record<QueueKeyName, string> = {
   leasePrefix: 'lease:',
   eventsPrefix: 'ev:',
   idemPrefix: 'idem:',
+  claimReqPrefix: 'claimreq:',
 };
 
 export function isValidQueueName(queue: string): boolean {

@@ -5,7 +5,7 @@ import { FAILURE_REASONS, type FailureReason, type TaskError } from '../task.js'
 import { type ClaimedTask, parseClaimedTasks } from './claimed-task.js';
 import { type BackendContext, byQueue, runQueueScript } from './context.js';
 import { assertQueueName } from './keys.js';
-import { nonNegativeMs, positiveMs } from './options.js';
+import { nonNegativeMs, positiveMs, requestId } from './options.js';
 import { asArray, asNumber, asString, toJson } from './reply.js';
 
 export interface ClaimOptions {
@@ -14,6 +14,15 @@ export interface ClaimOptions {
   leaseMs: number;
   /** @defaultValue 1 */
   count?: number;
+  /**
+   * Makes the claim idempotent: a caller-chosen id, unique per claim call (for example
+   * `<supervisorId>:<counter>` or a UUID), 1-128 characters of [A-Za-z0-9_.:@+/=-]. When the
+   * same call runs again with the same id while the first claim's lease (leaseMs) lasts (ioredis
+   * re-sends a command whose reply was lost to a dropped connection), it returns the tasks of the
+   * first run, with the same tokens, instead of claiming more; tasks no longer held with those
+   * tokens are left out. Reusing an id of another supervisor is an INVALID_OPTION error.
+   */
+  requestId?: string;
 }
 
 export interface FailInput {
@@ -25,7 +34,7 @@ export interface FailInput {
 
 export type FailState = 'scheduled' | 'failed' | 'cancelled';
 
-function claimArgs(o: ClaimOptions): [string, number, number] {
+function claimArgs(o: ClaimOptions): [string, number, number, string] {
   if (typeof o.supervisorId !== 'string' || o.supervisorId === '') {
     throw new DroverError('INVALID_OPTION', `supervisorId: expected a non-empty string, got ${JSON.stringify(o.supervisorId)}`);
   }
@@ -33,7 +42,8 @@ function claimArgs(o: ClaimOptions): [string, number, number] {
   if (!Number.isInteger(count) || count < 1 || count > 10_000) {
     throw new DroverError('INVALID_OPTION', `count: expected an integer in [1, 10000], got ${JSON.stringify(count)}`);
   }
-  return [o.supervisorId, positiveMs('leaseMs', o.leaseMs), count];
+  const rid = o.requestId === undefined ? '' : requestId(o.requestId);
+  return [o.supervisorId, positiveMs('leaseMs', o.leaseMs), count, rid];
 }
 
 export async function claim(ctx: BackendContext, queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
@@ -46,9 +56,9 @@ export async function complete(
   ctx: BackendContext,
   task: ClaimedTask,
   result: unknown,
-  claimNext?: Omit<ClaimOptions, 'count'> & { count?: number },
+  claimNext?: ClaimOptions,
 ): Promise<{ accepted: boolean; next: ClaimedTask | null; claimed: ClaimedTask[] }> {
-  const next = claimNext ? claimArgs(claimNext) : ['', 0, 0];
+  const next = claimNext ? claimArgs(claimNext) : ['', 0, 0, ''];
   const reply = asArray(
     await runQueueScript(ctx, 'complete', task.queue, [
       task.id,

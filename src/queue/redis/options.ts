@@ -168,3 +168,19 @@ export function positiveMs(option: string, value: unknown): number {
 export function nonNegativeMs(option: string, value: unknown): number {
   return int(option, value, 0);
 }
+
+/** Longest claim request id. Injected into the Lua scripts. */
+export const REQUEST_ID_MAX_LENGTH = 128;
+/** Characters of a claim request id (no whitespace, no braces; fits inside a key name). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:@+/=-]+$/;
+
+/**
+ * Checks a claim request id (`requestId` of claim and of complete's claimNext): 1-128
+ * characters of [A-Za-z0-9_.:@+/=-]. Lua checks the same rule again (claim-core.lua).
+ */
+export function requestId(value: unknown): string {
+  if (typeof value !== 'string' || value.length > REQUEST_ID_MAX_LENGTH || !REQUEST_ID_PATTERN.test(value)) {
+    throw invalid('requestId', `1-${REQUEST_ID_MAX_LENGTH} characters of [A-Za-z0-9_.:@+/=-]`, value);
+  }
+  return value;
+}

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { DroverError } from '../../errors.js';
 import { CHANNEL_NAMES, QUEUE_KEY_NAMES, SUPERVISOR_KEY_NAMES } from './keys.js';
-import { DEFAULT_QUEUE_DEFAULTS, PRIORITY_MAX } from './options.js';
+import { DEFAULT_QUEUE_DEFAULTS, PRIORITY_MAX, REQUEST_ID_MAX_LENGTH } from './options.js';
 
 export type RedisClient = Redis | Cluster;
 export type ScriptArg = string | number;
@@ -43,6 +43,8 @@ export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
   KEEP_COMPLETED: DEFAULT_QUEUE_DEFAULTS.keepCompleted,
   KEEP_FAILED: DEFAULT_QUEUE_DEFAULTS.keepFailed,
   EVENTS_MAX_LEN: DEFAULT_QUEUE_DEFAULTS.eventsMaxLen,
+  /** Longest claim request id (the form is checked in TypeScript and again in claim-core). */
+  REQUEST_ID_MAX_LENGTH,
 };
 
 export const SCRIPT_NAMES = [

@@ -1,8 +1,10 @@
 -- claim: promote due scheduled tasks, then pop up to `count` pending tasks (highest priority
 -- first, FIFO within a priority) and lease them (state active, fencing token, lease key).
--- KEYS: pending scheduled active counters wake taskPrefix leasePrefix
+-- With a request id, a second run with the same id (a re-sent command whose reply was lost)
+-- returns the tasks of the first run instead of claiming again (see claim_once in claim-core).
+-- KEYS: pending scheduled active counters wake taskPrefix leasePrefix claimReqPrefix
 -- CHANNELS: (none)
--- ARGV: 1 supervisor id, 2 leaseMs, 3 count
+-- ARGV: 1 supervisor id, 2 leaseMs, 3 count, 4 request id ('' = none)
 -- Returns: a list of claimed tasks, each {id, payload, type, retryCount, maxRetry, timeoutMs,
 --          meta, token, leaseExpiresAt, enqueuedAt, startedAt, attempts} (see claim-core).
 --@include common
@@ -15,6 +17,7 @@ end
 if not count or count < 1 then
   return redis.error_reply('DROVER_BAD_ARG count must be a positive integer, got ' .. tostring(A[3]))
 end
-local now = now_ms()
-promote_due(now)
-return claim_tasks(now, A[1], lease_ms, count)
+local request_id = A[4] or ''
+local bad = check_claim_request(A[1], request_id)
+if bad then return bad end
+return claim_once(now_ms(), A[1], lease_ms, count, request_id)

@@ -1,5 +1,6 @@
 -- claim-core.lua: promotion of due scheduled tasks and the atomic claim (needs common).
--- Uses Q.pending, Q.scheduled, Q.active, Q.counters, Q.wake, Q.taskPrefix, Q.leasePrefix.
+-- Uses Q.pending, Q.scheduled, Q.active, Q.counters, Q.wake, Q.taskPrefix, Q.leasePrefix,
+-- Q.claimReqPrefix.
 
 -- Moves scheduled tasks whose run-at has passed to pending (FIFO by run-at within a priority).
 local function promote_due(now)
@@ -45,5 +46,63 @@ local function claim_tasks(now, owner, lease_ms, count)
   end
   -- Work left behind: wake another idle supervisor (cascading wakeups).
   if #out > 0 and redis.call('ZCARD', Q.pending) > 0 then wake() end
+  return out
+end
+
+-- Checks a caller-chosen claim request id ('' = none) before anything is written: its form,
+-- and that no other supervisor recorded a claim under it. Returns an error reply or nil.
+local function check_claim_request(owner, request_id)
+  if request_id == '' then return nil end
+  if #request_id > C.REQUEST_ID_MAX_LENGTH or not string.find(request_id, '^[%w_.:@+/=%-]+$') then
+    return redis.error_reply('DROVER_BAD_ARG requestId must be 1-' .. C.REQUEST_ID_MAX_LENGTH ..
+      ' characters of [A-Za-z0-9_.:@+/=-], got ' .. request_id)
+  end
+  local stored = redis.call('GET', Q.claimReqPrefix .. request_id)
+  if not stored then return nil end
+  local used_by = cjson.decode(stored).owner
+  if used_by ~= owner then
+    return redis.error_reply('DROVER_BAD_ARG requestId ' .. request_id ..
+      ' was already used by supervisor ' .. tostring(used_by))
+  end
+  return nil
+end
+
+-- The idempotent claim: promote due tasks, then claim_tasks. With a request id ('' = none), the
+-- claim is recorded under Q.claimReqPrefix .. request_id (PX lease_ms) as {owner, ids, tokens},
+-- and a second run with the same id (a command re-sent after a lost reply) answers from that
+-- record instead of claiming: no new token, no attempt, no promotion, no wake. A recorded task
+-- is left out of the replay unless it is still active with the recorded token (it may have been
+-- recovered, cancelled, finished or deleted meanwhile); its row is rebuilt from the task hash,
+-- which no other transition changes while that token holds the task. An empty claim records
+-- nothing. Call check_claim_request first.
+local function claim_once(now, owner, lease_ms, count, request_id)
+  local rk
+  if request_id ~= '' then
+    rk = Q.claimReqPrefix .. request_id
+    local stored = redis.call('GET', rk)
+    if stored then
+      local rec = cjson.decode(stored)
+      local out = {}
+      for i, id in ipairs(rec.ids) do
+        local f = redis.call('HMGET', Q.taskPrefix .. id, 'state', 'payload', 'type', 'retryCount',
+          'maxRetry', 'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'token', 'leaseUntil', 'startedAt')
+        if f[1] == 'active' and f[10] == rec.tokens[i] then
+          out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
+            f[7] or '', tonumber(f[10]), f[11] or '0', f[8] or '0', f[12] or '0', tonumber(f[9]) or 0}
+        end
+      end
+      return out
+    end
+  end
+  promote_due(now)
+  local out = claim_tasks(now, owner, lease_ms, count)
+  if rk and #out > 0 then
+    local ids, tokens = {}, {}
+    for i, row in ipairs(out) do
+      ids[i] = row[1]
+      tokens[i] = fmt(row[8]) -- an exact decimal string, as HGET returns it
+    end
+    redis.call('SET', rk, cjson.encode({owner = owner, ids = ids, tokens = tokens}), 'PX', lease_ms)
+  end
   return out
 end
