@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 import type { AttemptOutcome, TaskEvent } from '../queue/task.js';
 import type { ClaimedTask } from '../queue/redis/backend.js';
 import { createIntervalLoop } from './interval-loop.js';
+import { createLeaseKeeper } from './lease-keeper.js';
+import { createRecoverer } from './recoverer.js';
+import { isDroverError } from '../errors.js';
 import { claimOrder } from './queue-selector.js';
 import { untilWritten } from './redis-retry.js';
 import { normalizeSupervisorOptions, type SupervisorOptions } from './supervisor-options.js';
@@ -56,6 +59,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   let stopping = false;
   /** A claim order already drawn by a completion that did not claim the next task itself. */
   let nextOrder: string[] | undefined;
+  /** The claim in flight when Redis went away: retried with the same requestId. */
+  let unanswered: { queue: string; requestId: string } | undefined;
+  let requestSeq = 0;
+  const requestPrefix = o.id.replace(/[^A-Za-z0-9_.:@+/=-]/g, '_').slice(0, 100);
+  const newRequestId = (): string => `${requestPrefix}:${(requestSeq += 1)}`;
   let stopDeadline = Infinity;
   let wake: (() => void) | undefined;
   let fetchLoop: Promise<void> | undefined;
@@ -68,36 +76,17 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   };
   const giveUp = (): boolean => stopping && Date.now() > stopDeadline;
 
-  const heartbeat = createIntervalLoop({
-    name: 'heartbeat',
-    intervalMs: Math.max(100, Math.floor(o.leaseMs / 3)),
+  const heartbeat = createLeaseKeeper({
+    backend,
+    pool,
+    supervisorId: o.id,
+    leaseMs: o.leaseMs,
+    held,
+    lost,
     logger: log,
-    run: async () => {
-      if (held.size === 0) return;
-      const renewed = new Map([...held.values()].map((t) => [t.id, t]));
-      const { lost: lostIds, cancelRequested } = await backend.extendLeases(o.id, [...renewed.values()], o.leaseMs);
-      // Backstop for the pub/sub cancel notice, which a reconnect can drop.
-      for (const id of cancelRequested) pool.cancel(id, 'cancelled by a client');
-      for (const id of lostIds) {
-        // The answer is about the claims we sent: a newer claim of the same id is not lost.
-        const task = renewed.get(id);
-        if (!task || held.get(id) !== task || lost.has(task)) continue;
-        lost.add(task);
-        counters.leasesLost += 1;
-        log.warn({ task: id }, 'lease lost (this supervisor was too slow or partitioned); cancelling the local attempt');
-        pool.cancel(id, 'lease lost: another supervisor may now run this task');
-      }
-    },
+    onLeaseLost: () => (counters.leasesLost += 1),
   });
-  const recoverer = createIntervalLoop({
-    name: 'recoverer',
-    intervalMs: o.recoverIntervalMs,
-    logger: log,
-    run: async () => {
-      const r = await backend.recover(queueNames, { lockMs: o.recoverIntervalMs });
-      if (r.requeued > 0 || r.failed > 0 || r.cancelled > 0) log.warn(r, 'recovered tasks whose lease expired');
-    },
-  });
+  const recoverer = createRecoverer({ backend, queues: queueNames, intervalMs: o.recoverIntervalMs, logger: log });
   const register = (): Promise<void> =>
     backend.registerSupervisor(
       { id: o.id, hostname: hostname(), pid: process.pid, queues: queueNames, concurrency: pool.options.concurrency, health: pool.health, active: held.size },
@@ -142,7 +131,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const order = claimOrder(o.queues);
       const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target() && order[0] === task.queue;
       if (!wantNext) nextOrder = order;
-      const r = await untilWritten('complete', () => backend.complete(task, outcome.result, wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs } : undefined), log, giveUp);
+      // One requestId for every retry of this write: a re-sent claim-next returns the same task.
+      const claimNext = wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs, requestId: newRequestId() } : undefined;
+      const r = await untilWritten('complete', () => backend.complete(task, outcome.result, claimNext), log, giveUp);
       if (r?.accepted) {
         counters.completed += 1;
         log.debug({ task: task.id, queue: task.queue, attempt: task.attempts, ms: outcome.durationMs }, 'task completed');
@@ -200,13 +191,19 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       }
       let claimed: ClaimedTask[] = [];
       try {
-        const order = nextOrder ?? claimOrder(o.queues);
+        // A claim whose answer was lost is asked again first, with the same requestId: Redis
+        // then returns the tasks it leased to us instead of leasing more.
+        const order = unanswered ? [unanswered.queue] : (nextOrder ?? claimOrder(o.queues));
         nextOrder = undefined;
         for (const queue of order) {
-          claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: room });
+          const requestId = unanswered?.requestId ?? newRequestId();
+          unanswered = { queue, requestId };
+          claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: room, requestId });
+          unanswered = undefined;
           if (claimed.length > 0) break;
         }
       } catch (error) {
+        if (!isDroverError(error, 'CONNECTION_ERROR')) unanswered = undefined; // refused, not lost
         log.warn({ error: (error as Error).message }, 'claim failed (is Redis reachable?); retrying in 1 s');
         await new Promise((r) => setTimeout(r, 1000));
         continue;
