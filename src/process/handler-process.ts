@@ -71,7 +71,6 @@ export class HandlerProcess {
   readonly #load: LoadPhase;
   #loadError: string | undefined;
   #killTimer: NodeJS.Timeout | undefined;
-  #exitInfo: ExitInfo | undefined;
   #processExit: ExitInfo | undefined;
   /** Set by terminate(): the process is on its way out and takes no task, even if it says ready. */
   #terminating = false;
@@ -304,7 +303,6 @@ export class HandlerProcess {
   #onExit(info: ExitInfo): void {
     const wasStarting = this.state === 'starting';
     this.state = 'exited';
-    this.#exitInfo = info;
     clearTimeout(this.#killTimer);
     const how = describeExit(info);
     if (wasStarting) {
@@ -319,9 +317,5 @@ export class HandlerProcess {
       task.fail({ message: `handler process ${how}${replied} while running this task${this.#tail.format()}`, type: 'HandlerCrash', reason: 'handler_crash' }, true);
     }
     this.#inFlight.clear();
-  }
-
-  get exitInfo(): ExitInfo | undefined {
-    return this.#exitInfo;
   }
 }

@@ -15,9 +15,7 @@ interface QueuedRun {
 
 /** A long-lived process slot: one process at a time, restarted with backoff. */
 interface Slot {
-  index: number;
   proc: HandlerProcess | undefined;
-  started: number;
   backoff: RestartBackoff;
   restartTimer: NodeJS.Timeout | undefined;
 }
@@ -69,9 +67,9 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.#setHealth('healthy');
       return;
     }
-    for (let index = 0; index < this.options.concurrency; index += 1) {
-      const o = this.options;
-      const slot: Slot = { index, proc: undefined, started: 0, backoff: new RestartBackoff(o.restartDelayMs, o.maxRestartDelayMs, o.stableUptimeMs), restartTimer: undefined };
+    const o = this.options;
+    for (let index = 0; index < o.concurrency; index += 1) {
+      const slot: Slot = { proc: undefined, backoff: new RestartBackoff(o.restartDelayMs, o.maxRestartDelayMs, o.stableUptimeMs), restartTimer: undefined };
       this.#slots.push(slot);
       this.#spawnInto(slot);
     }
@@ -88,11 +86,6 @@ export class Pool extends EventEmitter<PoolEvents> {
   get capacity(): number {
     if (this.options.mode === 'oneshot') return this.options.concurrency;
     return this.#slots.reduce((sum, s) => sum + (s.proc?.state === 'ready' ? s.proc.concurrency : 1), 0);
-  }
-
-  /** Attempts queued or running. */
-  get load(): number {
-    return this.#queue.length + this.#owner.size;
   }
 
   /** Run one attempt. Never rejects: every failure is an outcome. */
@@ -193,7 +186,6 @@ export class Pool extends EventEmitter<PoolEvents> {
   #spawnInto(slot: Slot): void {
     const proc = this.#newProcess();
     slot.proc = proc;
-    slot.started += 1;
     proc.ready.then(
       () => this.#onStarted(),
       (error: DroverError) => {
