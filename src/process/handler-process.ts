@@ -125,7 +125,7 @@ export class HandlerProcess {
     return this.state === 'ready' && !this.#terminating ? Math.max(0, this.concurrency - this.#inFlight.size) : 0;
   }
 
-  /** Run one attempt in this process. Resolves with its outcome; never rejects. */
+  /** Run one attempt in this process: resolves with its outcome, never rejects. Throws POOL_STOPPED if the process cannot take it (the pool only offers work to a ready process with a free slot). */
   run(attempt: TaskAttempt): Promise<AttemptOutcome> {
     if (this.state !== 'ready' || this.#inFlight.has(attempt.id)) {
       const why = this.#inFlight.has(attempt.id) ? 'already runs this task' : `is ${this.state}`;
