@@ -52,6 +52,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const lost = new Set<ClaimedTask>();
   /** Per task id, the attempt still settling: a re-claim of the same id waits for it. */
   const attempts = new Map<string, Promise<void>>();
+  /** Per claim, the progress/partial writes still in flight (its outcome is written after them). */
+  const eventWrites = new Map<ClaimedTask, Promise<void>>();
   /** Per task id, the claim whose attempt the pool is running. */
   const running = new Map<string, ClaimedTask>();
   const settling = new Set<Promise<void>>();
@@ -122,6 +124,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   };
 
   const settle = async (task: ClaimedTask, outcome: AttemptOutcome): Promise<void> => {
+    await eventWrites.get(task);
+    eventWrites.delete(task);
     if (lost.has(task)) return; // the backend would refuse it anyway (stale fencing token)
     if (outcome.ok) {
       // Claim the next task in the same round trip only from the queue that would be tried
@@ -254,8 +258,16 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     onTaskEvent(event) {
       const task = running.get(event.taskId); // the claim whose attempt is in the pool now
       if (!task || lost.has(task)) return;
-      const write = event.type === 'progress' ? backend.progress(task, event.progress, event.message) : backend.partial(task, event.data);
-      write.catch((error: unknown) => log.debug({ task: task.id, error: (error as Error).message }, 'task event not stored'));
+      // Chained per claim and awaited before its outcome is written: a script reload (NOSCRIPT,
+      // then EVAL) must not let the completion overtake the progress it followed.
+      const previous = eventWrites.get(task) ?? Promise.resolve();
+      const write = previous
+        .then(() => (event.type === 'progress' ? backend.progress(task, event.progress, event.message) : backend.partial(task, event.data)))
+        .then(
+          () => undefined,
+          (error: unknown) => log.debug({ task: task.id, error: (error as Error).message }, 'task event not stored'),
+        );
+      eventWrites.set(task, write);
     },
   };
 }
