@@ -1,3 +1,4 @@
+import { DroverError } from '../../errors.js';
 /** enqueue / enqueueMany and the per-queue defaults stored in Redis. */
 import { assertQueueName, makeTaskId } from './keys.js';
 import { type BackendContext, runQueueScript } from './context.js';
@@ -62,7 +63,15 @@ export async function enqueueMany(
   items: readonly { payload: unknown; options?: EnqueueOptions }[],
 ): Promise<EnqueueResult[]> {
   assertQueueName(queue);
-  const argLists = items.map((item) => enqueueArgs(queue, item.payload, normalizeEnqueueOptions(item.options)));
+  // Every item is checked before anything is sent: a bad item enqueues nothing, and says which it is.
+  const argLists = items.map((item, i) => {
+    try {
+      return enqueueArgs(queue, item.payload, normalizeEnqueueOptions(item.options));
+    } catch (error) {
+      if (error instanceof DroverError) throw new DroverError(error.code, `items[${i}]: ${error.message}`, { cause: error });
+      throw error;
+    }
+  });
   const replies = await ctx.scripts.enqueue.runMany(ctx.redis, ctx.keys.queue(queue), ctx.keys.channels(queue), argLists);
   return replies.map(parseEnqueue);
 }

@@ -1,0 +1,32 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Client } from '../../../src/client/client.js';
+import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
+
+const redis = connect();
+let prefix: string;
+let client: Client;
+beforeEach(() => {
+  prefix = testPrefix('many');
+  client = new Client({ redis: REDIS_URL, prefix });
+});
+afterEach(async () => {
+  await client.close();
+  await cleanupPrefix(redis, prefix);
+});
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('enqueueMany', () => {
+  it('checks every item first: a bad one enqueues nothing and is named by its index', async () => {
+    const items = [{ payload: 1 }, { payload: 2 }, { payload: 3, options: { priority: 5000 } }];
+    await expect(client.enqueueMany('q', items)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^items\[2\]: priority: expected an integer/) });
+    expect((await client.stats('q')).counts.pending).toBe(0);
+  });
+
+  it('enqueues every item in order when all are valid', async () => {
+    const res = await client.enqueueMany('q', [{ payload: 'a' }, { payload: 'b', options: { priority: 3 } }]);
+    expect(res.map((r) => r.created)).toEqual([true, true]);
+    expect((await client.get(res[1]!.id)).payload).toBe('b');
+  });
+});
