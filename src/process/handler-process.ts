@@ -139,12 +139,16 @@ export class HandlerProcess {
     return task.outcome;
   }
 
-  /** Ask the handler to cancel a task; it is killed if it has not answered after the grace period. */
-  cancel(taskId: string, message = 'cancelled'): void {
+  /**
+   * Ask the handler to cancel a task; it is killed if it has not answered after the grace
+   * period. False when the task already has its outcome (its reply won the race).
+   */
+  cancel(taskId: string, message = 'cancelled'): boolean {
     const task = this.#inFlight.get(taskId);
-    if (!task || task.settled) return;
+    if (!task || task.settled) return false;
     task.fail({ message, reason: 'cancelled' }, false);
     this.#sendCancel(task);
+    return true;
   }
 
   /** EOF on stdin: the handler finishes in-flight work and exits. */

@@ -103,7 +103,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
   }
 
-  /** Cancel a queued or running attempt. Returns false when the pool does not know the task. */
+  /** Cancel a queued or running attempt. False when the pool does not run it (or it just finished). */
   cancel(taskId: string, message = 'cancelled'): boolean {
     const index = this.#queue.findIndex((q) => q.attempt.id === taskId);
     if (index >= 0) {
@@ -111,10 +111,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       queued!.resolve({ ok: false, error: { message, reason: 'cancelled' }, retry: false, durationMs: 0 });
       return true;
     }
-    const proc = this.#owner.get(taskId);
-    if (!proc) return false;
-    proc.cancel(taskId, message);
-    return true;
+    return this.#owner.get(taskId)?.cancel(taskId, message) ?? false;
   }
 
   /** Take back every attempt still waiting for a process; their runs resolve as not started. */
