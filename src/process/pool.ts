@@ -34,6 +34,8 @@ export interface PoolStats {
 
 interface PoolEvents {
   healthy: [];
+  /** No process is ready any more (the only one crashed and restarts). */
+  starting: [];
   unhealthy: [DroverError];
 }
 
@@ -194,6 +196,9 @@ export class Pool extends EventEmitter<PoolEvents> {
       if (slot.proc !== proc) return; // a retired process: its replacement already runs
       slot.proc = undefined;
       if (this.#closed) return;
+      // No process left ready (a crash of the only one): say so, so that a supervisor hands
+      // its buffered tasks back instead of holding them through a long model load.
+      if (this.health === 'healthy' && !this.#slots.some((s) => s.proc?.state === 'ready')) this.#setHealth('starting');
       const uptime = proc.readyAt === undefined ? 0 : Date.now() - proc.readyAt;
       const delay = slot.backoff.next(uptime);
       this.#counters.restarts += 1;
@@ -227,6 +232,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (health === 'healthy') {
       for (const w of this.#readyWaiters.splice(0)) w.resolve();
       this.emit('healthy');
+    } else if (health === 'starting') {
+      this.emit('starting');
     } else if (health === 'unhealthy' && error) {
       for (const w of this.#readyWaiters.splice(0)) w.reject(error);
       this.emit('unhealthy', error);

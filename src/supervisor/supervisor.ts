@@ -238,6 +238,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         reportHealth();
       });
       pool.on('healthy', reportHealth);
+      pool.on('starting', reportHealth);
       fetchLoop = fetch();
       log.info({ queues: queueNames, leaseMs: o.leaseMs, prefetch: o.prefetch }, 'supervisor started');
     },

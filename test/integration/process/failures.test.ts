@@ -35,6 +35,9 @@ describe('pool failure handling', () => {
   it('fails the task of a process that crashes mid-task, then restarts the process', async () => {
     const { pool } = startPool({ command: pyHandler('crash.py'), restartDelayMs: 10 });
     const before = await pool.run(attempt({}));
+    const transitions: string[] = [];
+    pool.on('starting', () => transitions.push('starting'));
+    pool.on('healthy', () => transitions.push('healthy'));
     const crashed = await pool.run(attempt({ crash: 7 }));
     expect(crashed).toMatchObject({ ok: false, retry: true, error: { reason: 'handler_crash' } });
     if (!crashed.ok) {
@@ -44,6 +47,7 @@ describe('pool failure handling', () => {
     const after = await pool.run(attempt({}));
     expect(after.ok && before.ok && (after.result as { pid: number }).pid !== (before.result as { pid: number }).pid).toBe(true);
     expect(pool.stats().restarts).toBe(1);
+    expect(transitions).toEqual(['starting', 'healthy']); // nothing was ready while it restarted
   });
 
   it('a crash is reported at once even when a child of the handler holds its pipes, and the child is killed', async () => {
