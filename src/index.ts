@@ -12,7 +12,7 @@ export type { TaskInfo } from './queue/redis/task-info.js';
 export type { TaskStreamItem } from './queue/redis/task-events.js';
 export type { AttemptOutcome, FailureReason, TaskError, TaskEvent, TaskState } from './queue/task.js';
 export { RedisBackend, type ClaimedTask, type RedisBackendOptions } from './queue/redis/backend.js';
-export { Pool, type PoolStats } from './process/pool.js';
+export { Pool, type PoolHealth, type PoolStats } from './process/pool.js';
 export { type PoolOptions, DEFAULT_POOL_OPTIONS } from './process/pool-options.js';
 export { createSupervisor, type Supervisor } from './supervisor/supervisor.js';
 export { type SupervisorOptions, DEFAULT_SUPERVISOR_OPTIONS } from './supervisor/supervisor-options.js';

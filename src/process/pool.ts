@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import { DroverError } from '../errors.js';
 import type { AttemptOutcome, TaskAttempt } from '../queue/task.js';
 import { HandlerProcess } from './handler-process.js';
+import { PoolHealthState, type PoolHealth, type PoolHealthEvents } from './pool-health.js';
 import { normalizePoolOptions, type NormalizedPoolOptions, type PoolOptions } from './pool-options.js';
 import { recycleReason } from './recycle-check.js';
 import { RestartBackoff } from './restart-backoff.js';
 
-export type PoolHealth = 'starting' | 'healthy' | 'unhealthy' | 'stopped';
+export type { PoolHealth } from './pool-health.js';
 
 interface QueuedRun {
   attempt: TaskAttempt;
@@ -32,41 +33,45 @@ export interface PoolStats {
   unknownReplies: number;
 }
 
-interface PoolEvents {
-  healthy: [];
-  /** No process is ready any more (the only one crashed and restarts). */
-  starting: [];
-  unhealthy: [DroverError];
-}
 
 /**
  * The process pool: runs attempts on handler processes, long-lived (N slots, each loading
  * once, restarted with capped backoff, recycled by task count or memory) or one-shot (a
  * process per task, at most N at once). Callers do retries; the pool runs one attempt.
  */
-export class Pool extends EventEmitter<PoolEvents> {
+export class Pool extends EventEmitter<PoolHealthEvents> {
   readonly options: NormalizedPoolOptions;
-  health: PoolHealth = 'starting';
-  lastLoadError: DroverError | undefined;
+  readonly #health: PoolHealthState;
   readonly #slots: Slot[] = [];
   /** Every live process: slot members, retiring long-lived ones, one-shot ones. */
   readonly #procs = new Set<HandlerProcess>();
   readonly #owner = new Map<string, HandlerProcess>();
   readonly #queue: QueuedRun[] = [];
   readonly #counters = { restarts: 0, strayLines: 0, unknownReplies: 0 };
-  #consecutiveFailedStarts = 0;
   #spawned = 0;
   #closed = false;
-  #readyWaiters: { resolve: () => void; reject: (e: DroverError) => void }[] = [];
 
   constructor(options: PoolOptions) {
     super();
     this.options = normalizePoolOptions(options);
+    this.#health = new PoolHealthState(this.options.maxFailedStarts, this.options.logger);
+    this.#health.on('healthy', () => this.emit('healthy'));
+    this.#health.on('starting', () => this.emit('starting'));
+    this.#health.on('unhealthy', (error) => this.emit('unhealthy', error));
+  }
+
+  get health(): PoolHealth {
+    return this.#health.health;
+  }
+
+  /** The last load failure (UNHEALTHY once the pool gave up), verbatim from the handler. */
+  get lastLoadError(): DroverError | undefined {
+    return this.#health.lastLoadError;
   }
 
   start(): void {
     if (this.options.mode === 'oneshot') {
-      this.#setHealth('healthy');
+      this.#health.set('healthy');
       return;
     }
     const o = this.options;
@@ -79,9 +84,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Resolves once a process is ready (at once in one-shot mode); rejects when the pool turns unhealthy. */
   whenReady(): Promise<void> {
-    if (this.health === 'healthy') return Promise.resolve();
-    if (this.health === 'unhealthy' && this.lastLoadError) return Promise.reject(this.lastLoadError);
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    return this.#health.whenReady();
   }
 
   /** Task slots: per long-lived process its declared concurrency (1 until ready); one-shot: concurrency. */
@@ -132,7 +135,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       strayLines += p.counters.strayLines;
       unknownReplies += p.counters.unknownReplies;
     }
-    return { health: this.health, processes: this.#procs.size, ready, running: this.#owner.size, queued: this.#queue.length, restarts: this.#counters.restarts, failedStarts: this.#consecutiveFailedStarts, strayLines, unknownReplies };
+    return { health: this.health, processes: this.#procs.size, ready, running: this.#owner.size, queued: this.#queue.length, restarts: this.#counters.restarts, failedStarts: this.#health.consecutiveFailedStarts, strayLines, unknownReplies };
   }
 
   /**
@@ -151,7 +154,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     }, graceMs);
     await this.#waitAllExited();
     clearTimeout(grace);
-    this.#setHealth('stopped');
+    this.#health.set('stopped');
   }
 
   async #waitAllExited(): Promise<void> {
@@ -188,7 +191,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     proc.ready.then(
       () => this.#onStarted(),
       (error: DroverError) => {
-        this.#onFailedStart(error);
+        this.#health.failedStart(error);
         void proc.terminate('load failed');
       },
     );
@@ -198,7 +201,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       if (this.#closed) return;
       // No process left ready (a crash of the only one): say so, so that a supervisor hands
       // its buffered tasks back instead of holding them through a long model load.
-      if (this.health === 'healthy' && !this.#slots.some((s) => s.proc?.state === 'ready')) this.#setHealth('starting');
+      if (this.health === 'healthy' && !this.#slots.some((s) => s.proc?.state === 'ready')) this.#health.set('starting');
       const uptime = proc.readyAt === undefined ? 0 : Date.now() - proc.readyAt;
       const delay = slot.backoff.next(uptime);
       this.#counters.restarts += 1;
@@ -210,34 +213,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   #onStarted(): void {
-    this.#consecutiveFailedStarts = 0;
-    this.#setHealth('healthy');
+    this.#health.started();
     this.#dispatch();
-  }
-
-  #onFailedStart(error: DroverError): void {
-    this.lastLoadError = error;
-    this.#consecutiveFailedStarts += 1;
-    this.options.logger.error({ failedStarts: this.#consecutiveFailedStarts, error: error.message }, 'handler failed to start');
-    if (this.#consecutiveFailedStarts >= this.options.maxFailedStarts && this.health !== 'stopped') {
-      const unhealthy = new DroverError('UNHEALTHY', error.message, { cause: error });
-      this.lastLoadError = unhealthy;
-      this.#setHealth('unhealthy', unhealthy);
-    }
-  }
-
-  #setHealth(health: PoolHealth, error?: DroverError): void {
-    if (this.health === health || this.health === 'stopped') return;
-    this.health = health;
-    if (health === 'healthy') {
-      for (const w of this.#readyWaiters.splice(0)) w.resolve();
-      this.emit('healthy');
-    } else if (health === 'starting') {
-      this.emit('starting');
-    } else if (health === 'unhealthy' && error) {
-      for (const w of this.#readyWaiters.splice(0)) w.reject(error);
-      this.emit('unhealthy', error);
-    }
   }
 
   #pickProcess(): HandlerProcess | undefined {
@@ -281,7 +258,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** One-shot processes have no separate start: a load error line counts as a failed start. */
   #countOneshotStart(outcome: AttemptOutcome): void {
     if (!outcome.ok && outcome.error.reason === 'load_failed') {
-      this.#onFailedStart(new DroverError('LOAD_FAILED', outcome.error.message));
+      this.#health.failedStart(new DroverError('LOAD_FAILED', outcome.error.message));
     } else if (outcome.ok || outcome.error.reason === 'error') {
       this.#onStarted(); // the handler answered: it did start
     }
