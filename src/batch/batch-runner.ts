@@ -3,6 +3,7 @@ import { type BackoffOptions, normalizeBackoff } from '../queue/backoff.js';
 import { retryDelayMs, shouldRetry } from '../queue/retry-policy.js';
 import type { AttemptOutcome, FailureReason, TaskError } from '../queue/task.js';
 import type { BatchInput } from './input-lines.js';
+import { OrderedOutput } from './ordered-output.js';
 
 /** One line of batch output. */
 export type BatchRecord =
@@ -17,6 +18,8 @@ export interface BatchRunOptions {
   backoff?: BackoffOptions;
   /** Attempts queued per handler slot beyond what is running, so the next starts at once. @defaultValue 1 */
   prefetch?: number;
+  /** Write records in input order instead of completion order. @defaultValue false */
+  keepOrder?: boolean;
 }
 
 export interface BatchSummary {
@@ -73,29 +76,35 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
     wakeReader = undefined;
   };
   stop.signal.addEventListener('abort', wake, { once: true });
-  const record = async (r: BatchRecord, reason?: FailureReason | 'invalid_input'): Promise<void> => {
-    if ('result' in r) summary.succeeded += 1;
-    else {
+  const ordered = options.keepOrder ? new OrderedOutput(params.write) : undefined;
+  let nextSeq = 0;
+  /** One call per task or bad line, in any order; `null` = nothing to write (not finished). */
+  const emit = async (seq: number, r: BatchRecord | null, reason?: FailureReason | 'invalid_input'): Promise<void> => {
+    if (r && 'result' in r) summary.succeeded += 1;
+    else if (r) {
       summary.failed += 1;
       if (reason) summary.failedByReason[reason] = (summary.failedByReason[reason] ?? 0) + 1;
     }
-    await params.write(r);
-    params.onUpdate?.({ ...summary, durationMs: Date.now() - started });
+    if (ordered) await ordered.put(seq, r);
+    else if (r) await params.write(r);
+    if (r) params.onUpdate?.({ ...summary, durationMs: Date.now() - started });
   };
 
-  const runTask = async (id: string, payload: unknown): Promise<void> => {
+  const runTask = async (seq: number, id: string, payload: unknown): Promise<void> => {
     for (let retryCount = 0; ; retryCount += 1) {
       const outcome: AttemptOutcome = await pool.run({ id, payload, retryCount, maxRetry: options.retries, timeoutMs: options.timeoutMs || undefined });
-      if (outcome.ok) return record({ id, result: outcome.result });
-      if (outcome.notStarted || outcome.interrupted) return;
+      if (outcome.ok) return emit(seq, { id, result: outcome.result });
+      if (outcome.notStarted || outcome.interrupted) return emit(seq, null);
       if (!shouldRetry(outcome, retryCount, options.retries)) {
-        return record({ id, error: outcome.error, attempts: retryCount + 1 }, outcome.error.reason);
+        return emit(seq, { id, error: outcome.error, attempts: retryCount + 1 }, outcome.error.reason);
       }
-      if (stop.signal.aborted) return; // a retry is due but the run is stopping: --resume reruns it
+      if (stop.signal.aborted) return emit(seq, null); // a retry is due but the run is stopping: --resume reruns it
       const delay = retryDelayMs(retryCount + 1, backoff, outcome.retryAfterMs);
-      if (!(await sleep(delay, stop.signal))) return;
+      if (!(await sleep(delay, stop.signal))) return emit(seq, null);
     }
   };
+  const invalid = (item: { id: string }, message: string): Promise<void> =>
+    emit(nextSeq++, { id: item.id, error: { message, type: 'InvalidInput', reason: 'invalid_input' }, attempts: 0 }, 'invalid_input');
 
   try {
     const prefetch = options.prefetch ?? 1;
@@ -106,11 +115,11 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
         continue;
       }
       if (!item.ok) {
-        await record({ id: item.id, error: { message: item.message, type: 'InvalidInput', reason: 'invalid_input' }, attempts: 0 }, 'invalid_input');
+        await invalid(item, item.message);
         continue;
       }
       if (running.has(item.id)) {
-        await record({ id: item.id, error: { message: `input line ${item.line}: id "${item.id}" is already running (ids must be unique)`, type: 'InvalidInput', reason: 'invalid_input' }, attempts: 0 }, 'invalid_input');
+        await invalid(item, `input line ${item.line}: id "${item.id}" is already running (ids must be unique)`);
         continue;
       }
       while (inFlight.size >= pool.capacity * (1 + prefetch) && !stop.signal.aborted) {
@@ -118,7 +127,7 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
       }
       if (stop.signal.aborted) break;
       running.add(item.id);
-      const task = runTask(item.id, item.payload).finally(() => {
+      const task = runTask(nextSeq++, item.id, item.payload).finally(() => {
         inFlight.delete(task);
         running.delete(item.id);
         wake();

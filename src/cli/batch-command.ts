@@ -23,6 +23,7 @@ interface BatchFlags extends PoolFlags {
   retries: number;
   timeout?: number;
   resume?: boolean;
+  keepOrder?: boolean;
   resumeFailed?: boolean;
   progress?: boolean;
   logLevel: string;
@@ -38,6 +39,7 @@ export function registerBatchCommand(program: Command): void {
     .option('-o, --output <file>', 'NDJSON results: {"id","result"} or {"id","error","attempts"} (default: stdout)')
     .option('--retries <n>', 'retries after the first attempt, for retryable failures', parseCount, 2)
     .option('-t, --timeout <duration>', 'per-attempt timeout, e.g. 30s (default: none)', parseDuration)
+    .option('-k, --keep-order', 'write results in input order (default: as they finish)')
     .option('--resume', 'skip ids already in --output (results and failures); append to it')
     .option('--resume-failed', 'like --resume, but run ids that failed again')
     .option('--no-progress', 'no progress bar (it is shown only when stderr is a terminal)')
@@ -106,7 +108,7 @@ async function batchMain(argv: string[], flags: BatchFlags): Promise<number> {
       inputs: readBatchInputs(input, maxLineBytes),
       skip,
       write: (r) => output.write(r),
-      options: { retries: flags.retries, timeoutMs: flags.timeout ?? 0 },
+      options: { retries: flags.retries, timeoutMs: flags.timeout ?? 0, keepOrder: flags.keepOrder === true },
       signal: abort.signal,
       onUpdate: (s) => bar?.update({ done: s.succeeded + s.failed + s.skipped, failed: s.failed, total }),
     });

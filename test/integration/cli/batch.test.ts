@@ -119,6 +119,17 @@ describe('drover batch', () => {
     expect(Date.now() - stoppedAt).toBeLessThan(5000);
   });
 
+  it('--keep-order writes results in input order; without it, in completion order', async () => {
+    const input = inputFile('order.ndjson', [{ sleep_ms: 400 }, { sleep_ms: 0 }, { sleep_ms: 150 }, 'not json', { sleep_ms: 0 }]);
+    const env = { RECORD_FILE: join(dir, 'order-ran.log') };
+    const args = ['-i', input, '-c', '3', '--', PYTHON, fixture('record.py')];
+    const unordered = await runCli(['batch', ...args], { env });
+    expect(unordered.lines.map((l) => l.id)).not.toEqual(['1', '2', '3', '4', '5']);
+    const ordered = await runCli(['batch', '--keep-order', ...args], { env });
+    expect(ordered.lines.map((l) => l.id)).toEqual(['1', '2', '3', '4', '5']);
+    expect(ordered.lines[3]).toMatchObject({ error: { reason: 'invalid_input' } });
+  });
+
   it('runs a one-shot shell handler, a process per task', async () => {
     const input = inputFile('oneshot.ndjson', [1, 2, 3]);
     const run = await runCli(['batch', '-i', input, '--mode', 'oneshot', '-c', '3', '--', '/bin/sh', fixture('oneshot.sh')]);
