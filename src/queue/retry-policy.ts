@@ -9,7 +9,7 @@ export function retryDelayMs(retryCount: number, backoff: Required<BackoffOption
   if (retryAfterMs !== undefined) return Math.max(0, retryAfterMs);
   const raw = backoff.type === 'fixed' ? backoff.baseMs : backoff.baseMs * 2 ** Math.max(0, retryCount - 1);
   const capped = Math.min(backoff.maxMs, raw);
-  return Math.round(backoff.jitter ? capped * random() : capped);
+  return backoff.jitter ? Math.floor(capped * random()) : capped; // as lua/fail.lua computes it for Redis
 }
 
 /** Whether a failed attempt gets another one: the handler (or crash/timeout) asked, and retries remain. */
