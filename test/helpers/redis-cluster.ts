@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './os.js';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -57,22 +58,10 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-async function osFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A free port, and a free cluster bus port (port + 10000 unless cluster-port is supported). */
 async function freePorts(cluster: boolean): Promise<{ port: number; bus?: number }> {
-  if (!cluster) return { port: await osFreePort() };
-  if (redisMajorVersion() >= 7) return { port: await osFreePort(), bus: await osFreePort() };
+  if (!cluster) return { port: await freePort() };
+  if (redisMajorVersion() >= 7) return { port: await freePort(), bus: await freePort() };
   for (let i = 0; i < 200; i++) {
     const port = 20_000 + Math.floor(Math.random() * 10_000);
     if ((await portIsFree(port)) && (await portIsFree(port + 10_000))) return { port };

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './os.js';
 
 /** A private redis-server with an fsync-always AOF that can be stopped and started again on the same port and data. */
 export interface RestartableRedis {
@@ -10,15 +11,6 @@ export interface RestartableRedis {
   /** SHUTDOWN-equivalent (SIGTERM: Redis flushes the AOF), then start again after `downMs`. */
   restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function answers(port: number): Promise<boolean> {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { runCli } from '../../helpers/cli.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { isAlive } from '../../helpers/os.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-batch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,17 +182,9 @@ describe('drover batch', () => {
     await new Promise((r) => setTimeout(r, 200)); // both are now stuck in a task
     child.kill('SIGKILL');
     await child;
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const deadline = Date.now() + 5000;
-    while (pids().some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(pids().filter(alive)).toEqual([]);
+    while (pids().some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(pids().filter(isAlive)).toEqual([]);
   });
 
   it('finishes in-flight tasks on SIGINT, writes them, and exits 130', async () => {

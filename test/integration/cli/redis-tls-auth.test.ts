@@ -1,23 +1,15 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { freePort } from '../../helpers/os.js';
 import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
 
 const haveTools = [['openssl', 'version'], ['redis-server', '--version']].every(([bin, arg]) => spawnSync(bin!, [arg!], { stdio: 'ignore' }).status === 0);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

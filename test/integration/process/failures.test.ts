@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pyHandler } from '../../helpers/handlers.js';
+import { isAlive } from '../../helpers/os.js';
 import { attempt, startPool } from './pool-helpers.js';
 
 describe('pool failure handling', () => {
@@ -57,17 +58,9 @@ describe('pool failure handling', () => {
     expect(outcome).toMatchObject({ ok: false, error: { reason: 'handler_crash' } });
     const childPid = Number(/child pid (\d+)/.exec(records.map((r) => String(r.stderr ?? '')).join('\n'))?.[1]);
     expect(childPid).toBeGreaterThan(0);
-    const alive = (): boolean => {
-      try {
-        process.kill(childPid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const start = Date.now();
-    while (alive() && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 20));
-    expect(alive()).toBe(false);
+    while (isAlive(childPid) && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 20));
+    expect(isAlive(childPid)).toBe(false);
   });
 
   it('a process whose load timed out takes no task even if it says ready while being killed', async () => {

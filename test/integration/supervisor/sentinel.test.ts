@@ -1,24 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { freePort } from '../../helpers/os.js';
 import { redisServerAvailable, startRedisServer, type StartedRedis } from '../../helpers/redis-cluster.js';
 import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
 
 const available = redisServerAvailable();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 describe.skipIf(!available)('Redis Sentinel', () => {
   let master: StartedRedis;
