@@ -32,10 +32,16 @@ export function memoryLogger(): { logger: Logger; records: Record<string, unknow
   return { logger: pino({ level: 'debug' }, stream), records };
 }
 
-export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/** Poll `check` every `everyMs` until it holds; throws naming `what` (text, or a function for a late log tail) on timeout. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what: string | (() => string) = 'condition',
+  everyMs = 20,
+): Promise<void> {
   const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

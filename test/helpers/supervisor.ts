@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { DROVER_BIN } from './cli.js';
 import { REDIS_URL } from './redis.js';
-import { ROOT } from './handlers.js';
+import { ROOT, until } from './handlers.js';
 
 export interface RunningSupervisor {
   child: ResultPromise;
@@ -52,11 +52,7 @@ export async function stopAllSupervisors(): Promise<void> {
 
 /** Resolves once the supervisor logged that its handler is ready. */
 export async function whenReady(sup: RunningSupervisor, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!sup.log().includes('"handler ready"')) {
-    if (Date.now() - start > timeoutMs) throw new Error(`supervisor not ready after ${timeoutMs} ms:\n${sup.log()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => sup.log().includes('"handler ready"'), timeoutMs, () => `the supervisor to be ready:\n${sup.log()}`);
 }
 
 /** Task ids in the order record.py started them (one "<task_id> <pid>" line each). */
@@ -69,14 +65,13 @@ export function executions(recordFile: string): string[] {
 }
 
 /** Resolves once record.py has started `taskId` (or `count` tasks in all). */
-export async function whenStarted(recordFile: string, until: { taskId?: string; count?: number }, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  const done = (): boolean => {
-    const ran = executions(recordFile);
-    return until.taskId !== undefined ? ran.includes(until.taskId) : ran.length >= (until.count ?? 1);
-  };
-  while (!done()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`record.py did not start ${JSON.stringify(until)} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export async function whenStarted(recordFile: string, target: { taskId?: string; count?: number }, timeoutMs = 10_000): Promise<void> {
+  await until(
+    () => {
+      const ran = executions(recordFile);
+      return target.taskId !== undefined ? ran.includes(target.taskId) : ran.length >= (target.count ?? 1);
+    },
+    timeoutMs,
+    `record.py to start ${JSON.stringify(target)}`,
+  );
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
-import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { PYTHON, fixture, until } from '../../helpers/handlers.js';
 import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
 import { executions, startSupervisor, stopAllSupervisors, whenReady, whenStarted } from '../../helpers/supervisor.js';
 
@@ -40,11 +40,7 @@ describe('a supervisor that stalls past its lease (SIGSTOP, as in a long GC paus
     const winner = (info.result as { pid: number }).pid;
 
     process.kill(stalledPid, 'SIGCONT'); // wakes up holding a stale lease and a finished reply
-    const start = Date.now();
-    while (!/lease lost|result dropped/.test(stalled.log())) {
-      if (Date.now() - start > 10_000) throw new Error(`the stalled supervisor never noticed:\n${stalled.log().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(() => /lease lost|result dropped/.test(stalled.log()), 10_000, () => `the stalled supervisor to notice:\n${stalled.log().slice(-2000)}`, 50);
     await new Promise((r) => setTimeout(r, 500));
     const after = await client.get(id);
     expect(after).toMatchObject({ state: 'completed', attempts: 2 });

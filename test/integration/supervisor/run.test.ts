@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
-import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { PYTHON, fixture, until } from '../../helpers/handlers.js';
 import { cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
 import { executions, startSupervisor, stopAllSupervisors, whenReady, whenStarted } from '../../helpers/supervisor.js';
 
@@ -88,11 +88,7 @@ describe('drover run', () => {
     const sup = startSupervisor(prefix, ['-q', 'work', '--cancel-grace', '200ms', '--kill-grace', '500ms'], [PYTHON, fixture('forever.py')]);
     await whenReady(sup);
     const { id } = await client.enqueue('work', {});
-    const start = Date.now();
-    while ((await client.get(id)).state !== 'active') {
-      if (Date.now() - start > 10_000) throw new Error('never active');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(async () => (await client.get(id)).state === 'active', 10_000, 'the task to be active');
     await client.cancel(id);
     const info = await client.wait(id, { timeout: 10_000 });
     expect(info.state).toBe('cancelled');
@@ -154,19 +150,11 @@ describe('drover run', () => {
   it('takes no task while its handler cannot load, and says so', async () => {
     const sup = startSupervisor(prefix, ['-q', 'work', '--max-failed-starts', '2'], [PYTHON, fixture('load-error.py')]);
     const { id } = await client.enqueue('work', {});
-    const start = Date.now();
-    while (!sup.log().includes('handler unhealthy')) {
-      if (Date.now() - start > 10_000) throw new Error(`never unhealthy:\n${sup.log()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(() => sup.log().includes('handler unhealthy'), 10_000, () => `the supervisor to say unhealthy:\n${sup.log()}`);
     expect(sup.log()).toContain('model file not found: /models/missing.pt');
     expect(await client.get(id)).toMatchObject({ state: 'pending', attempts: 0 });
     const backend = client.backend;
-    const start2 = Date.now();
-    while (!(await backend.listSupervisors()).some((s) => s.health === 'unhealthy')) {
-      if (Date.now() - start2 > 3000) throw new Error('the registry never showed the supervisor unhealthy');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(async () => (await backend.listSupervisors()).some((s) => s.health === 'unhealthy'), 3000, 'the registry to show the supervisor unhealthy');
     expect(await sup.stop()).toBe(0);
   });
 
