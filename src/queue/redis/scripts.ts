@@ -26,8 +26,6 @@ export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
   /** Width of one priority band of the pending score (2^41); FIFO sequence lives inside. */
   PRIORITY_BAND: 2 ** 41,
   FIFO_OFFSET: 2 ** 40,
-  /** Wake tokens kept for supervisors that are not blocked yet. */
-  WAKE_CAP: 64,
   PROMOTE_BATCH: 1000,
   TRIM_BATCH: 100,
   RECOVER_BATCH: 1000,

@@ -18,6 +18,6 @@ if not count or count < 1 then
   return redis.error_reply('DROVER_BAD_ARG count must be a positive integer, got ' .. tostring(A[3]))
 end
 local request_id = A[4] or ''
-local bad = check_claim_request(A[1], request_id)
+local bad, stored = check_claim_request(A[1], request_id)
 if bad then return bad end
-return claim_once(now_ms(), A[1], lease_ms, count, request_id)
+return claim_once(now_ms(), A[1], lease_ms, count, request_id, stored)

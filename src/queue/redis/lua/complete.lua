@@ -16,16 +16,18 @@ local id = A[1]
 local tk = Q.taskPrefix .. id
 local claim_next = A[4] == '1'
 local request_id = A[8] or ''
+local stored = false
 if claim_next then
-  local bad = check_claim_request(A[5], request_id)
+  local bad
+  bad, stored = check_claim_request(A[5], request_id)
   if bad then return bad end
 end
 local now = now_ms()
 local accepted = 0
-local f = redis.call('HMGET', tk, 'state', 'token', 'finishedToken', 'finishedAs')
+local f = redis.call('HMGET', tk, 'state', 'token', 'finishedToken', 'finishedAs', 'idem', 'resultTtlMs')
 if f[1] == 'active' and f[2] == A[2] then
-  redis.call('HDEL', tk, 'error', 'reason')
-  finish_task(id, 'completed', now, {'result', A[3], 'finishedToken', A[2], 'finishedAs', 'completed'})
+  finish_task(id, 'completed', now, {'result', A[3], 'finishedToken', A[2], 'finishedAs', 'completed'},
+    {idem = f[5], resultTtlMs = f[6], hdel = {'error', 'reason'}})
   accepted = 1
 elseif f[3] == A[2] and f[4] == 'completed' then
   accepted = 1 -- already completed by this attempt: a replay
@@ -34,6 +36,6 @@ else
 end
 local claimed = {}
 if claim_next then
-  claimed = claim_once(now, A[5], tonumber(A[6]), tonumber(A[7]), request_id)
+  claimed = claim_once(now, A[5], tonumber(A[6]), tonumber(A[7]), request_id, stored)
 end
 return {accepted, claimed}

@@ -30,14 +30,14 @@ local function claim_tasks(now, owner, lease_ms, count)
     local id = popped[i]
     local tk = Q.taskPrefix .. id
     local f = redis.call('HMGET', tk, 'state', 'payload', 'type', 'retryCount', 'maxRetry',
-      'timeoutMs', 'meta', 'enqueuedAt', 'attempts')
+      'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'progress')
     if f[1] == 'pending' then
       local token = redis.call('HINCRBY', Q.counters, 'token', 1)
       local lease_until = now + lease_ms
       local attempts = (tonumber(f[9]) or 0) + 1
       redis.call('HSET', tk, 'state', 'active', 'token', token, 'owner', owner,
         'startedAt', fmt(now), 'leaseUntil', fmt(lease_until), 'attempts', attempts)
-      redis.call('HDEL', tk, 'progress', 'progressMsg')
+      if f[10] then redis.call('HDEL', tk, 'progress', 'progressMsg') end
       redis.call('SET', Q.leasePrefix .. id, token, 'PX', lease_ms)
       redis.call('ZADD', Q.active, fmt(lease_until), id)
       out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
@@ -50,21 +50,22 @@ local function claim_tasks(now, owner, lease_ms, count)
 end
 
 -- Checks a caller-chosen claim request id ('' = none) before anything is written: its form,
--- and that no other supervisor recorded a claim under it. Returns an error reply or nil.
+-- and that no other supervisor recorded a claim under it. Returns an error reply or nil, then
+-- the stored record (JSON, or false when none) for claim_once.
 local function check_claim_request(owner, request_id)
-  if request_id == '' then return nil end
+  if request_id == '' then return nil, false end
   if #request_id > C.REQUEST_ID_MAX_LENGTH or not string.find(request_id, '^[%w_.:@+/=%-]+$') then
     return redis.error_reply('DROVER_BAD_ARG requestId must be 1-' .. C.REQUEST_ID_MAX_LENGTH ..
       ' characters of [A-Za-z0-9_.:@+/=-], got ' .. request_id)
   end
   local stored = redis.call('GET', Q.claimReqPrefix .. request_id)
-  if not stored then return nil end
+  if not stored then return nil, false end
   local used_by = cjson.decode(stored).owner
   if used_by ~= owner then
     return redis.error_reply('DROVER_BAD_ARG requestId ' .. request_id ..
-      ' was already used by supervisor ' .. tostring(used_by))
+      ' was already used by supervisor ' .. tostring(used_by)), false
   end
-  return nil
+  return nil, stored
 end
 
 -- The idempotent claim: promote due tasks, then claim_tasks. With a request id ('' = none), the
@@ -74,12 +75,11 @@ end
 -- is left out of the replay unless it is still active with the recorded token (it may have been
 -- recovered, cancelled, finished or deleted meanwhile); its row is rebuilt from the task hash,
 -- which no other transition changes while that token holds the task. An empty claim records
--- nothing. Call check_claim_request first.
-local function claim_once(now, owner, lease_ms, count, request_id)
+-- nothing. Call check_claim_request first and pass the record it returned as `stored`.
+local function claim_once(now, owner, lease_ms, count, request_id, stored)
   local rk
   if request_id ~= '' then
     rk = Q.claimReqPrefix .. request_id
-    local stored = redis.call('GET', rk)
     if stored then
       local rec = cjson.decode(stored)
       local out = {}

@@ -25,15 +25,24 @@ local function front_score(priority, fseq)
   return (C.PRIORITY_MAX - priority) * C.PRIORITY_BAND + C.FIFO_OFFSET - fseq
 end
 
--- Wake one blocked supervisor (BLPOP on Q.wake); the list is capped so idle queues stay small.
+-- Wake one blocked supervisor (BLPOP on Q.wake). A token already waiting is enough: a blocked
+-- BLPOP takes a token as soon as it is pushed, so one still there means nobody is blocked yet,
+-- and whoever comes next takes it and cascades (claim wakes the next when work is left).
 local function wake()
-  redis.call('LPUSH', Q.wake, '1')
-  redis.call('LTRIM', Q.wake, 0, C.WAKE_CAP - 1)
+  if redis.call('LLEN', Q.wake) == 0 then redis.call('LPUSH', Q.wake, '1') end
 end
 
+-- The queue's defaults hash, read once per script run (it is small, and finishing a task
+-- needs up to three of its fields).
+local defaults_cache
 -- A per-queue default from Q.defaults, else the built-in value.
 local function queue_default(field, builtin)
-  local v = redis.call('HGET', Q.defaults, field)
+  if not defaults_cache then
+    defaults_cache = {}
+    local flat = redis.call('HGETALL', Q.defaults)
+    for i = 1, #flat, 2 do defaults_cache[flat[i]] = flat[i + 1] end
+  end
+  local v = defaults_cache[field]
   if v then return tonumber(v) end
   return builtin
 end

@@ -15,10 +15,12 @@ end
 
 -- Retention sets are scored by expiry: drop entries whose keys already expired (TTL), then
 -- delete the oldest beyond `keep`, at most C.TRIM_BATCH per call (amortised over finishes).
+-- Trimming waits until 1% of `keep` is in excess (exact for keep < 200), so a full set costs
+-- one trim per keep/100 finishes instead of one per finish.
 local function trim_finished(set, keep, now)
   redis.call('ZREMRANGEBYSCORE', set, '-inf', fmt(now))
   local excess = redis.call('ZCARD', set) - keep
-  if excess > 0 then
+  if excess > 0 and excess >= math.min(C.TRIM_BATCH, math.floor(keep / 100)) then
     local ids = redis.call('ZRANGE', set, 0, math.min(excess, C.TRIM_BATCH) - 1)
     for _, id in ipairs(ids) do delete_task_keys(id) end
     redis.call('ZREM', set, unpack(ids))
@@ -29,7 +31,8 @@ end
 local function count_throughput(kind, now)
   local minute = math.floor(now / 60000)
   local old = minute - C.THROUGHPUT_MINUTES
-  redis.call('HINCRBY', Q.throughput, kind .. ':' .. minute, 1)
+  -- Old minutes are dropped only when a new minute's field is created (its first count).
+  if redis.call('HINCRBY', Q.throughput, kind .. ':' .. minute, 1) > 1 then return end
   redis.call('HDEL', Q.throughput, 'c:' .. old, 'f:' .. old)
   if redis.call('HLEN', Q.throughput) > 4 * C.THROUGHPUT_MINUTES then
     for _, field in ipairs(redis.call('HKEYS', Q.throughput)) do
@@ -42,8 +45,10 @@ end
 -- Moves a task to 'completed', 'failed' (dead) or 'cancelled'. `fields` are extra HSET pairs.
 -- Sets TTLs on the task, its events and its idempotency key (cancel releases the key), adds it
 -- to the retention set, trims, counts, appends an 'end' event and publishes on CH.donePrefix..id.
--- The caller removes the task from pending / scheduled.
-local function finish_task(id, state, now, fields)
+-- The caller removes the task from pending / scheduled. `known` (optional) carries what the
+-- caller already read of the task, saving reads on the hot path: {idem = , resultTtlMs = }
+-- (false when the field is absent), and `hdel`, extra fields to delete.
+local function finish_task(id, state, now, fields, known)
   local tk = Q.taskPrefix .. id
   local ttl, keep, set
   if state == 'failed' then
@@ -51,19 +56,26 @@ local function finish_task(id, state, now, fields)
     keep = queue_default('keepFailed', C.KEEP_FAILED)
     set = Q.failed
   else
-    ttl = tonumber(redis.call('HGET', tk, 'resultTtlMs')) or queue_default('resultTtlMs', C.RESULT_TTL_MS)
+    local own
+    if known then own = known.resultTtlMs else own = redis.call('HGET', tk, 'resultTtlMs') end
+    ttl = tonumber(own) or queue_default('resultTtlMs', C.RESULT_TTL_MS)
     keep = queue_default('keepCompleted', C.KEEP_COMPLETED)
     if state == 'completed' then set = Q.completed else set = Q.cancelled end
   end
   redis.call('HSET', tk, 'state', state, 'finishedAt', fmt(now), 'expiresAt', fmt(now + ttl), unpack(fields))
-  redis.call('HDEL', tk, 'owner', 'leaseUntil')
+  if known and known.hdel then
+    redis.call('HDEL', tk, 'owner', 'leaseUntil', unpack(known.hdel))
+  else
+    redis.call('HDEL', tk, 'owner', 'leaseUntil')
+  end
   redis.call('DEL', Q.leasePrefix .. id)
   redis.call('ZREM', Q.active, id)
   local ev = Q.eventsPrefix .. id
   redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'end', 'd', state)
   redis.call('PEXPIRE', ev, ttl)
   redis.call('PEXPIRE', tk, ttl)
-  local idem = redis.call('HGET', tk, 'idem')
+  local idem
+  if known then idem = known.idem else idem = redis.call('HGET', tk, 'idem') end
   if idem and idem ~= '' then
     local ik = Q.idemPrefix .. idem
     if redis.call('GET', ik) == id then
