@@ -4,7 +4,7 @@ import { DroverError } from '../errors.js';
 import { LineWriter } from '../protocol/line-writer.js';
 import { HANDLER_ENV } from '../protocol/messages.js';
 import { toTaskEvent, type HandlerLine } from '../protocol/parse-handler-line.js';
-import { toTaskMessage } from '../protocol/task-message.js';
+import { taskLine } from '../protocol/task-message.js';
 import type { AttemptOutcome, TaskAttempt, TaskEvent } from '../queue/task.js';
 import { describeExit, type ExitInfo } from './exit-info.js';
 import { readHandlerOutput } from './handler-output.js';
@@ -134,7 +134,7 @@ export class HandlerProcess {
     this.tasksStarted += 1;
     const task = new InFlightTask(attempt, () => this.#onTimeout(task));
     this.#inFlight.set(attempt.id, task);
-    void this.#stdin.write(toTaskMessage(attempt, task.startedAt));
+    void this.#stdin.writeLine(taskLine(attempt, task.startedAt));
     if (this.mode === 'oneshot') this.#stdin.end();
     return task.outcome;
   }

@@ -21,9 +21,13 @@ export class LineWriter {
   }
 
   /** Serialise and write; resolves when the stream accepted it (after 'drain' if needed). */
-  async write(message: unknown): Promise<void> {
+  write(message: unknown): Promise<void> {
+    return this.writeLine(`${JSON.stringify(message)}\n`);
+  }
+
+  /** Write a line already serialised (it must end with a newline). */
+  async writeLine(line: string): Promise<void> {
     if (this.closed) return;
-    const line = `${JSON.stringify(message)}\n`;
     if (this.#stream.write(line)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {

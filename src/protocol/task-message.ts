@@ -15,3 +15,15 @@ export function toTaskMessage(attempt: TaskAttempt, startedAt: number): TaskMess
   if (attempt.meta !== undefined) message.meta = attempt.meta;
   return message;
 }
+
+/**
+ * The task message as one JSON line (newline included). A payload already held as JSON text
+ * (`payloadJson`) is spliced in verbatim: no parse and re-serialise per task.
+ */
+export function taskLine(attempt: TaskAttempt, startedAt: number): string {
+  const message = toTaskMessage(attempt, startedAt);
+  if (attempt.payloadJson === undefined) return `${JSON.stringify(message)}\n`;
+  // Keys set to undefined are left out; retry_count is always there, so the rest is never empty.
+  const rest = JSON.stringify({ ...message, task_id: undefined, payload: undefined });
+  return `{"task_id":${JSON.stringify(message.task_id)},"payload":${attempt.payloadJson},${rest.slice(1)}\n`;
+}

@@ -32,6 +32,11 @@ export interface TaskError {
 export interface TaskAttempt {
   id: string;
   payload: unknown;
+  /**
+   * The payload as JSON text, when the source already holds it (a Redis task): written to the
+   * handler verbatim instead of re-serialising `payload`. Must be the JSON of `payload`.
+   */
+  payloadJson?: string;
   /** Task type / name (runqy's `type`); optional. */
   type?: string;
   queue?: string;

@@ -22,10 +22,15 @@ export function parseClaimedTask(queue: string, row: unknown): ClaimedTask {
   const r = asArray(row, 'claimed task');
   const timeoutMs = asNumber(r[5]);
   const startedAt = asNumber(r[10]);
+  const payloadJson = asString(r[1]);
   const task: ClaimedTask = {
     id: asString(r[0]),
     queue,
-    payload: parseJson(asString(r[1])) ?? null,
+    // Parsed only if read: the handler gets payloadJson verbatim.
+    get payload(): unknown {
+      return parseJson(payloadJson) ?? null;
+    },
+    payloadJson,
     retryCount: asNumber(r[3]),
     maxRetry: asNumber(r[4]),
     token: asNumber(r[7]),

@@ -140,16 +140,28 @@ export class KeySpace {
     return `${this.prefix}{${queue}}:`;
   }
 
+  /** Built once per queue name (every script call needs them); frozen, shared. */
   queue(queue: string): QueueKeys {
-    const base = this.queueBase(queue);
-    const out = {} as Record<QueueKeyName, string>;
-    for (const name of QUEUE_KEY_NAMES) out[name] = base + QUEUE_KEY_SUFFIX[name];
-    return out;
+    return this.#names(queue).keys;
   }
 
   channels(queue: string): QueueChannels {
+    return this.#names(queue).channels;
+  }
+
+  readonly #cache = new Map<string, { keys: QueueKeys; channels: QueueChannels }>();
+
+  #names(queue: string): { keys: QueueKeys; channels: QueueChannels } {
+    const hit = this.#cache.get(queue);
+    if (hit) return hit;
     const base = this.queueBase(queue);
-    return { donePrefix: `${base}done:`, cancel: `${base}cancel` };
+    const keys = {} as Record<QueueKeyName, string>;
+    for (const name of QUEUE_KEY_NAMES) keys[name] = base + QUEUE_KEY_SUFFIX[name];
+    const names = { keys: Object.freeze(keys), channels: Object.freeze({ donePrefix: `${base}done:`, cancel: `${base}cancel` }) };
+    // A client may name many queues over its life: keep the cache bounded.
+    if (this.#cache.size >= 1024) this.#cache.clear();
+    this.#cache.set(queue, names);
+    return names;
   }
 
   /** Keys of a task, or null when the id does not embed a valid queue. */

@@ -98,13 +98,19 @@ export class LuaScript {
       }
       return value;
     };
-    return [
-      this.keys.length,
-      ...this.keys.map((k) => pick(keys, k, 'key')),
-      ...this.channels.map((c) => pick(channels, c, 'channel')),
-      ...args,
-    ];
+    // Key spaces hand out one frozen keys object per queue: its names are resolved once.
+    let head = this.#heads.get(keys);
+    if (head === undefined || head.channels !== channels) {
+      head = {
+        channels,
+        names: [...this.keys.map((k) => pick(keys, k, 'key')), ...this.channels.map((c) => pick(channels, c, 'channel'))],
+      };
+      this.#heads.set(keys, head);
+    }
+    return [this.keys.length, ...head.names, ...args];
   }
+
+  readonly #heads = new WeakMap<object, { channels: object; names: string[] }>();
 
   async run(
     client: RedisClient,
