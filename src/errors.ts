@@ -5,6 +5,7 @@
 export type DroverErrorCode =
   | 'INVALID_OPTION'
   | 'INVALID_INPUT'
+  | 'PAYLOAD_TOO_LARGE'
   | 'PROTOCOL_ERROR'
   | 'LOAD_FAILED'
   | 'UNHEALTHY'
@@ -19,6 +20,7 @@ export type DroverErrorCode =
 const EXIT_CODES: Record<DroverErrorCode, number> = {
   INVALID_OPTION: 2,
   INVALID_INPUT: 2,
+  PAYLOAD_TOO_LARGE: 2,
   PROTOCOL_ERROR: 1,
   LOAD_FAILED: 3,
   UNHEALTHY: 3,

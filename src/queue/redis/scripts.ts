@@ -54,6 +54,7 @@ export const SCRIPT_NAMES = [
   'extend-leases',
   'recover',
   'task-event',
+  'events-watch',
   'cancel',
   'delete-task',
   'retry-dead',

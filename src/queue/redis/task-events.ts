@@ -54,6 +54,18 @@ function toRecord(fields: string[]): Record<string, string> {
   return out;
 }
 
+/** A stream entry as an event; null for the markers ('watch', 'end'). */
+function toEvent(id: string, fields: string[]): TaskEvent | null {
+  const f = toRecord(fields);
+  if (f.t === 'progress') {
+    const event: TaskEvent = { type: 'progress', taskId: id, progress: Number(f.d) };
+    if (f.m) event.message = f.m;
+    return event;
+  }
+  if (f.t === 'partial') return { type: 'partial', taskId: id, data: parseJson(f.d) ?? null };
+  return null;
+}
+
 /** `open` receives each iterator's dedicated connection while it is open (closed by the backend). */
 export async function* taskEvents(
   ctx: BackendContext,
@@ -68,14 +80,28 @@ export async function* taskEvents(
   }
   const keys = ctx.keys.task(id);
   if (!keys) throw notFound(id);
-  const first = await getTask(ctx, id);
+  let first = await getTask(ctx, id);
   if (!first) throw notFound(id);
+  if (!isTerminal(first.state)) {
+    // Makes sure the stream exists, so that finishing the task appends the 'end' entry we wake on.
+    const state = await runQueueScript(ctx, 'events-watch', keys.queue, [id]);
+    if (state === '') throw notFound(id);
+    if (isTerminal(state as TaskInfo['state'])) first = (await getTask(ctx, id)) ?? first;
+  }
+  if (isTerminal(first.state)) {
+    // Finished already: replay what the stream holds (it may not exist), then the final item.
+    if (fromStart) {
+      const entries = await guard('events', () => ctx.redis.xrange(keys.events, '-', '+'), ctx.redis);
+      for (const [, fields] of entries) {
+        const event = toEvent(id, fields);
+        if (event) yield event;
+      }
+    }
+    yield { type: 'final', taskId: id, task: first };
+    return;
+  }
   let last = '0-0';
   if (!fromStart) {
-    if (isTerminal(first.state)) {
-      yield { type: 'final', taskId: id, task: first };
-      return;
-    }
     const tail = await guard('events', () => ctx.redis.xrevrange(keys.events, '+', '-', 'COUNT', 1), ctx.redis);
     last = tail[0]?.[0] ?? '0-0';
   }
@@ -97,20 +123,17 @@ export async function* taskEvents(
       for (const [, entries] of reply) {
         for (const [entryId, fields] of entries) {
           last = entryId;
-          const f = toRecord(fields);
-          if (f.t === 'progress') {
-            const event: TaskEvent = { type: 'progress', taskId: id, progress: Number(f.d) };
-            if (f.m) event.message = f.m;
+          const event = toEvent(id, fields);
+          if (event) {
             yield event;
-          } else if (f.t === 'partial') {
-            yield { type: 'partial', taskId: id, data: parseJson(f.d) ?? null };
-          } else if (f.t === 'end') {
-            const info = await getTask(ctx, id);
-            if (!info) throw notFound(id);
-            if (isTerminal(info.state)) {
-              yield { type: 'final', taskId: id, task: info };
-              return;
-            }
+            continue;
+          }
+          if (toRecord(fields).t !== 'end') continue;
+          const info = await getTask(ctx, id);
+          if (!info) throw notFound(id);
+          if (isTerminal(info.state)) {
+            yield { type: 'final', taskId: id, task: info };
+            return;
           }
         }
       }

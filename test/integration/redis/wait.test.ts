@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RedisBackend } from '../../../src/queue/redis/backend.js';
 import type { TaskStreamItem } from '../../../src/queue/redis/task-events.js';
+import { KeySpace } from '../../../src/queue/redis/keys.js';
+import { until } from '../../helpers/handlers.js';
 import { connect } from '../../helpers/redis.js';
 import { type Fixture, LEASE, claimOne, createFixture, sleep } from './fixture.js';
 
@@ -175,5 +177,27 @@ describe('RedisBackend: waking without polling', () => {
     for await (const item of f.backend.events(id, { fromStart: false })) tail.push(item);
     expect(tail.map((i) => i.type)).toEqual(['final']);
     await expect(f.backend.events('ev2:nope').next()).rejects.toMatchObject({ code: 'TASK_NOT_FOUND' });
+  });
+
+  it('a task that reported nothing and that nobody watched leaves no event stream; a watcher still wakes at once', async () => {
+    const { id: quiet } = await f.backend.enqueue('ev3', 'x');
+    await f.backend.complete(await claimOne(f.backend, 'ev3'), 'ok');
+    expect(await f.redis.exists(new KeySpace(f.prefix).task(quiet)!.events)).toBe(0);
+
+    const { id } = await f.backend.enqueue('ev3', 'y');
+    const task = await claimOne(f.backend, 'ev3');
+    const items: TaskStreamItem[] = [];
+    // blockMs far beyond the test timeout: only the 'end' entry can end this iteration in time.
+    const reading = (async () => {
+      for await (const item of other().events(id, { blockMs: 600_000 })) items.push(item);
+    })();
+    await until(async () => (await f.redis.exists(new KeySpace(f.prefix).task(id)!.events)) === 1, 5000, () => 'the watcher to create the stream');
+    await f.backend.complete(task, 'late');
+    await reading;
+    expect(items.map((i) => i.type)).toEqual(['final']);
+    // A finished task with no stream ends at once too (no XREAD wait).
+    const again: TaskStreamItem[] = [];
+    for await (const item of f.backend.events(quiet, { blockMs: 600_000 })) again.push(item);
+    expect(again.map((i) => i.type)).toEqual(['final']);
   });
 });

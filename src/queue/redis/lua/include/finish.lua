@@ -70,9 +70,13 @@ local function finish_task(id, state, now, fields, known)
   end
   redis.call('DEL', Q.leasePrefix .. id)
   redis.call('ZREM', Q.active, id)
+  -- The stream exists when the task reported progress or partial output, or a client watches
+  -- it (events-watch.lua): only then is there anyone to tell through it.
   local ev = Q.eventsPrefix .. id
-  redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'end', 'd', state)
-  redis.call('PEXPIRE', ev, ttl)
+  if redis.call('EXISTS', ev) == 1 then
+    redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'end', 'd', state)
+    redis.call('PEXPIRE', ev, ttl)
+  end
   redis.call('PEXPIRE', tk, ttl)
   local idem
   if known then idem = known.idem else idem = redis.call('HGET', tk, 'idem') end
