@@ -20,6 +20,16 @@ export function registerCancelCommand(program: Command): void {
   const command = program
     .command('cancel')
     .description('cancel a task: pending or scheduled ones at once, active ones cooperatively')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  drover cancel predict:0mwxaxkli084d061b4c790e05
+  id=$(drover enqueue predict '{"x":1}') && drover cancel "$id" --json
+
+An active task gets a cancel message; a handler that does not stop within the cancel grace
+is killed. The task ends in state cancelled either way. Docs: docs/cli.md`,
+    )
     .argument('<id>', 'task id (<queue>:<suffix>)')
     .option('--json', 'print {"id","state","cancelRequested"}');
   addRedisFlags(command).action(async (id: string, flags: CancelFlags) => {

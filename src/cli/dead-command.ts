@@ -36,7 +36,20 @@ function parseLimit(text: string): number {
 }
 
 export function registerDeadCommand(program: Command): void {
-  const dead = program.command('dead').description('inspect, retry or delete failed (dead) tasks of a queue');
+  const dead = program
+    .command('dead')
+    .description('inspect, retry or delete failed (dead) tasks of a queue')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  drover dead list predict --limit 20       # newest first: id, attempts, reason, error
+  drover dead retry predict                 # every dead task back to pending, fresh retries
+  drover dead retry predict predict:0mx1… predict:0mx2…
+  drover dead purge predict --yes
+
+Docs: docs/cli.md, docs/guarantees.md`,
+    );
   addRedisFlags(
     dead
       .command('list')

@@ -24,6 +24,17 @@ export function registerDefaultsCommand(program: Command): void {
   const command = program
     .command('defaults')
     .description("show or set a queue's defaults (apply to tasks enqueued afterwards without their own option)")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  drover defaults predict                                  # show the effective defaults
+  drover defaults predict --max-retries 5 --task-timeout 2m
+  drover defaults predict --backoff fixed --backoff-base 10s --no-jitter
+  drover defaults thumbnails --keep-completed 100 --result-ttl 1h
+
+Docs: docs/cli.md, docs/redis-layout.md (retention)`,
+    )
     .argument('<queue>', 'queue name')
     .option('--max-retries <n>', 'retries after the first attempt', parseCount)
     .option('--task-timeout <duration>', 'per-attempt timeout; 0 = none', parseDuration)
