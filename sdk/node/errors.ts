@@ -58,3 +58,14 @@ export class SerializationError extends Error {
     this.name = 'SerializationError';
   }
 }
+
+/**
+ * A batched task function did not return an array with one result per payload. Every item of
+ * that batch fails with it (`"retry":false`): which result belongs to which task is unknown.
+ */
+export class BatchResultError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchResultError';
+  }
+}

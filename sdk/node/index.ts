@@ -18,10 +18,21 @@ protocolChannel();
 installStdoutGuard();
 installChildOutputGuard();
 
-export { task, load, type TaskFunction, type LoadFunction, type TaskInfo } from './registry.js';
+export {
+  task,
+  load,
+  DEFAULT_MAX_WAIT_MS,
+  type TaskFunction,
+  type LoadFunction,
+  type TaskInfo,
+  type BatchTaskFunction,
+  type BatchOptions,
+  type BatchInfo,
+  type BatchItem,
+} from './registry.js';
 export { run, runOnce } from './run.js';
 export { progress, partial, currentTask, cancelled } from './task-context.js';
-export { RetryableError, CancelledError, SerializationError, type RetryableErrorOptions } from './errors.js';
+export { RetryableError, CancelledError, SerializationError, BatchResultError, type RetryableErrorOptions } from './errors.js';
 export { DEFAULT_RUN_OPTIONS, type RunOptions, type RunOnceOptions } from './options.js';
 export { PROTOCOL_VERSION, type CurrentTask } from './messages.js';
 export { PROTOCOL_FD_ENV } from './protocol-channel.js';

@@ -14,8 +14,9 @@ export interface RunOptions extends RunOnceOptions {
   /**
    * Tasks this process runs at once; sent as `"concurrency"` in the ready line so the
    * supervisor sends up to that many before the first is answered. With 1, tasks run strictly
-   * one after the other, in arrival order.
-   * @defaultValue 1
+   * one after the other, in arrival order. For a batched task function it is how many tasks
+   * may wait or run in the process (2 × batch gathers the next batch while one runs).
+   * @defaultValue 1, or the batch size of a batched task function
    */
   concurrency?: number;
 }

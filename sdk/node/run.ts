@@ -3,7 +3,8 @@
  *
  * 1. load phase: options checked, load function run (its value is ctx); on failure
  *    `{"status":"error","error":"<message>"}` and exit 1;
- * 2. `{"status":"ready","protocol":1,"concurrency":N}`;
+ * 2. `{"status":"ready","protocol":1,"concurrency":N}` (N: run()'s option, else the batch size of a
+ *    batched task function, else 1);
  * 3. tasks from stdin until EOF (run) or one task (runOnce), replies as they finish;
  * 4. all replies flushed, exit 0.
  *
@@ -73,8 +74,9 @@ async function serve(fn: string, options: RunOptions | undefined, maxTasks: numb
   const { task, load } = registered();
   try {
     normalized = normalizeRunOptions(options, fn);
-    if (maxTasks === 1) normalized.concurrency = 1;
     if (!task) throw new Error(`${fn}: no task function registered; call task(fn) first`);
+    if (task.kind === 'batch' && options?.concurrency === undefined) normalized.concurrency = task.size;
+    if (maxTasks === 1) normalized.concurrency = 1;
     ctx = load ? await load() : undefined;
   } catch (error) {
     return failLoad(channel, error);

@@ -2,17 +2,24 @@
  * The task loop of one handler process: takes classified stdin lines, runs up to `concurrency`
  * task functions at once (FIFO, so concurrency 1 is strictly in order), routes cancel requests
  * and writes one reply per task. Knows nothing of signals, stdin or process exit (run.ts does).
+ *
+ * A batched task function is called with up to `size` queued tasks at once, one batch at a time:
+ * a batch starts when none is running and the queue holds `size` tasks, or its oldest task has
+ * waited `maxWaitMs`, or no more tasks can come (stdin ended, runOnce). A cancelled task of a
+ * running batch is answered at once; the call goes on for the others (docs/batching.md).
  */
+import { performance } from 'node:perf_hooks';
+import { batchInfo, batchOutcomes, type BatchMember } from './batch-call.js';
 import { CancelledError } from './errors.js';
 import { encodeReply, parseInbound, sniffTaskId, type CurrentTask, type TaskOutcome } from './messages.js';
-import type { TaskFunction, TaskInfo } from './registry.js';
+import type { BatchTaskFunction, RegisteredTask, TaskFunction, TaskInfo } from './registry.js';
 import { runInTaskScope, type TaskScope } from './task-context.js';
 import { warn } from './warn.js';
 
 export interface WorkerParams {
   /** Writes one protocol line. */
   emit: (line: string) => Promise<void>;
-  handler: TaskFunction;
+  handler: RegisteredTask;
   ctx: unknown;
   concurrency: number;
   /** Take no more tasks after this many (runOnce: 1; run: Infinity). */
@@ -37,12 +44,22 @@ export interface Worker {
 interface Pending {
   task: CurrentTask;
   payload: unknown;
+  /** performance.now() when the line was read (batching counts its wait from here). */
+  arrivedAt: number;
+}
+
+/** The batch being served: its tasks, and the controller of its "every task cancelled" signal. */
+interface RunningBatch {
+  scopes: TaskScope[];
+  controller: AbortController;
 }
 
 export function createWorker(params: WorkerParams): Worker {
   const { emit, handler, ctx, concurrency, maxTasks } = params;
   const queue: Pending[] = [];
   const running = new Map<string, TaskScope>();
+  let batch: RunningBatch | undefined;
+  let batchTimer: NodeJS.Timeout | undefined;
   let taken = 0;
   let inputEnded = false;
   let stopReason: string | undefined;
@@ -53,7 +70,7 @@ export function createWorker(params: WorkerParams): Worker {
 
   function checkFinished(): void {
     const closed = inputEnded || stopReason !== undefined || taken >= maxTasks;
-    if (closed && queue.length === 0 && running.size === 0) resolveFinished();
+    if (closed && queue.length === 0 && running.size === 0 && !batch) resolveFinished();
   }
 
   function reply(taskId: string, outcome: TaskOutcome): void {
@@ -70,11 +87,11 @@ export function createWorker(params: WorkerParams): Worker {
     void emit(line);
   }
 
-  function start({ task, payload }: Pending): void {
+  function start({ task, payload }: Pending, fn: TaskFunction): void {
     const scope: TaskScope = { task, controller: new AbortController(), done: false, emit };
     running.set(task.taskId, scope);
     const info: TaskInfo = Object.freeze({ ...task, signal: scope.controller.signal });
-    runInTaskScope(scope, () => handler(payload, ctx, info))
+    runInTaskScope(scope, () => fn(payload, ctx, info))
       .then(
         (result): TaskOutcome => ({ ok: true, result }),
         (error: unknown): TaskOutcome => ({ ok: false, error }),
@@ -89,7 +106,56 @@ export function createWorker(params: WorkerParams): Worker {
   }
 
   function pump(): void {
-    while (running.size < concurrency && queue.length > 0) start(queue.shift() as Pending);
+    if (handler.kind === 'batch') return pumpBatch(handler);
+    while (running.size < concurrency && queue.length > 0) start(queue.shift() as Pending, handler.fn);
+  }
+
+  function pumpBatch(batched: Extract<RegisteredTask, { kind: 'batch' }>): void {
+    if (batch || queue.length === 0) return;
+    const now = performance.now();
+    const due = (queue[0] as Pending).arrivedAt + batched.maxWaitMs;
+    const noMoreTasks = inputEnded || taken >= maxTasks;
+    if (queue.length >= batched.size || noMoreTasks || now >= due) {
+      clearTimeout(batchTimer);
+      batchTimer = undefined;
+      startBatch(queue.splice(0, batched.size), batched.fn, now);
+    } else if (!batchTimer) {
+      batchTimer = setTimeout(() => {
+        batchTimer = undefined;
+        pump();
+      }, Math.ceil(due - now));
+    }
+  }
+
+  function startBatch(pendings: Pending[], fn: BatchTaskFunction, now: number): void {
+    const members: BatchMember[] = pendings.map(({ task, payload, arrivedAt }) => ({
+      scope: { task, controller: new AbortController(), done: false, emit },
+      payload,
+      arrivedAt,
+    }));
+    const current: RunningBatch = { scopes: members.map((m) => m.scope), controller: new AbortController() };
+    batch = current;
+    for (const scope of current.scopes) running.set(scope.task.taskId, scope);
+    const info = batchInfo(members, current.controller.signal, now);
+    runInTaskScope({ items: current.scopes }, () => fn(members.map((m) => m.payload), ctx, info))
+      .then(
+        (results) => batchOutcomes(results, members.length),
+        (error: unknown) => members.map((): TaskOutcome => ({ ok: false, error })),
+      )
+      .then((outcomes) => {
+        current.scopes.forEach((scope, index) => finishScope(scope, outcomes[index] as TaskOutcome));
+        batch = undefined;
+        pump();
+        checkFinished();
+      });
+  }
+
+  /** Replies for a task of a batch unless it was answered already (a cancel). */
+  function finishScope(scope: TaskScope, outcome: TaskOutcome): void {
+    if (scope.done) return;
+    scope.done = true;
+    running.delete(scope.task.taskId);
+    reply(scope.task.taskId, outcome);
   }
 
   function handBack(taskId: string, reason: string): void {
@@ -100,6 +166,12 @@ export function createWorker(params: WorkerParams): Worker {
     const scope = running.get(taskId);
     if (scope) {
       if (!scope.controller.signal.aborted) scope.controller.abort(new CancelledError());
+      if (batch?.scopes.includes(scope)) {
+        // The call goes on for the other tasks of the batch: answer this one now.
+        finishScope(scope, { ok: false, error: new CancelledError() });
+        if (batch.scopes.every((s) => s.controller.signal.aborted)) batch.controller.abort(new CancelledError());
+        checkFinished();
+      }
       return;
     }
     const index = queue.findIndex((pending) => pending.task.taskId === taskId);
@@ -144,7 +216,7 @@ export function createWorker(params: WorkerParams): Worker {
         case 'task':
           if (!mayTake(message.task.taskId)) return;
           taken += 1;
-          queue.push({ task: message.task, payload: message.payload });
+          queue.push({ task: message.task, payload: message.payload, arrivedAt: performance.now() });
           pump();
       }
     },
@@ -163,11 +235,14 @@ export function createWorker(params: WorkerParams): Worker {
     },
     endOfInput() {
       inputEnded = true;
+      pump(); // a batch waiting for more tasks starts now
       checkFinished();
     },
     stop(reason) {
       if (stopReason !== undefined) return;
       stopReason = reason;
+      clearTimeout(batchTimer);
+      batchTimer = undefined;
       for (const pending of queue.splice(0)) handBack(pending.task.taskId, reason);
       checkFinished();
     },

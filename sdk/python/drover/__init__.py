@@ -14,9 +14,10 @@
         run()
 """
 
-from .context import TaskInfo, cancelled, current_task, partial, progress
+from .batch_item import BatchItem
+from .context import TaskInfo, cancelled, current_batch, current_task, partial, progress
 from .decorators import load, task
-from .errors import Cancelled, Retry, RetryableError, SerializationError
+from .errors import BatchResultError, Cancelled, Retry, RetryableError, SerializationError
 from .runner import PROTOCOL_VERSION, run, run_once
 
 __version__ = "0.1.0"
@@ -29,11 +30,14 @@ __all__ = [
     "progress",
     "partial",
     "current_task",
+    "current_batch",
     "cancelled",
     "TaskInfo",
+    "BatchItem",
     "RetryableError",
     "Retry",
     "Cancelled",
     "SerializationError",
+    "BatchResultError",
     "PROTOCOL_VERSION",
 ]

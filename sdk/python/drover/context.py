@@ -4,6 +4,11 @@ The current task is found through a :mod:`contextvars` variable, which asyncio t
 and the SDK's worker threads each carry for their own task. A thread you start
 yourself inherits nothing (use ``contextvars.copy_context().run``); as a fallback,
 when exactly one task is in flight, that task is used.
+
+Inside a batched task (``@task(batch=N)``) the variable holds a :class:`BatchScope`
+instead: ``current_task()`` is None (a batch has no single task), ``current_batch()``
+lists the items, ``progress()`` reports for every item still running, and
+``cancelled()`` is True once every item of the batch was cancelled.
 """
 
 import contextvars
@@ -15,7 +20,7 @@ from .errors import SerializationError
 from .log import warn
 from .protocol_io import encode_line
 
-__all__ = ["TaskInfo", "current_task", "cancelled", "progress", "partial"]
+__all__ = ["TaskInfo", "current_task", "current_batch", "cancelled", "progress", "partial"]
 
 
 class TaskInfo(object):
@@ -79,6 +84,17 @@ class TaskState(object):
             self.writer.write_bytes(encode_line(message))
 
 
+class BatchScope(object):
+    """The batch a batched task function is serving (internal; see current_batch())."""
+
+    def __init__(self, items):
+        self.items = tuple(items)  # BatchItem objects, in the order of the payloads
+        self.aio_task = None  # the asyncio.Task running the batch
+
+    def all_cancelled(self):
+        return all(item.cancelled() for item in self.items)
+
+
 _current = contextvars.ContextVar("drover_current_task", default=None)
 _in_flight = {}
 _warned_outside = [False]
@@ -115,53 +131,91 @@ def _outside(what):
 
 
 def current_task():
-    """The :class:`TaskInfo` of the task being served, or None outside a task."""
+    """The :class:`TaskInfo` of the task being served, or None outside a task.
+
+    None inside a batched task too: use :func:`current_batch`.
+    """
     state = _lookup()
-    return state.info if state is not None else None
+    if state is None or isinstance(state, BatchScope):
+        return None
+    return state.info
+
+
+def current_batch():
+    """Inside a batched task: the :class:`~drover.BatchItem` of each payload, in order.
+
+    A tuple, as long as the list of payloads the function got. None outside a batch.
+    """
+    state = _lookup()
+    return state.items if isinstance(state, BatchScope) else None
 
 
 def cancelled():
-    """True once the supervisor asked to cancel the current task."""
+    """True once the supervisor asked to cancel the current task.
+
+    Inside a batched task: True once every item of the batch was cancelled (check one
+    item with ``current_batch()[i].cancelled()``).
+    """
     state = _lookup()
+    if isinstance(state, BatchScope):
+        return state.all_cancelled()
     return state is not None and state.cancel_requested.is_set()
+
+
+def progress_line(task_id, fraction, message=None):
+    """The progress message for a task (``fraction`` checked, clamped to 0..1)."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+        raise TypeError("progress() needs a number between 0 and 1, got %r" % (fraction,))
+    value = float(fraction)
+    if math.isnan(value):
+        raise ValueError("progress() got NaN")
+    line = {"type": "progress", "task_id": task_id, "progress": min(1.0, max(0.0, value))}
+    if message is not None:
+        line["message"] = str(message)
+    return line
+
+
+def partial_bytes(task_id, data):
+    """The encoded partial line for a task; raises SerializationError for non-JSON data."""
+    try:
+        return encode_line({"type": "partial", "task_id": task_id, "data": data})
+    except (TypeError, ValueError) as error:
+        raise SerializationError("partial() data is not JSON-serialisable: %s" % error)
 
 
 def progress(fraction, message=None):
     """Report progress of the current task: ``fraction`` in 0..1 (clamped).
 
     Writes ``{"type":"progress","task_id":…,"progress":f,"message":…}``. Outside a
-    task it does nothing.
+    task it does nothing. Inside a batched task it reports for every item of the
+    batch that is not answered yet.
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-        raise TypeError("progress() needs a number between 0 and 1, got %r" % (fraction,))
-    value = float(fraction)
-    if math.isnan(value):
-        raise ValueError("progress() got NaN")
-    value = min(1.0, max(0.0, value))
+    progress_line(None, fraction, message)  # validate even outside a task
     state = _lookup()
     if state is None:
         _outside("progress")
         return
-    line = {"type": "progress", "task_id": state.info.task_id, "progress": value}
-    if message is not None:
-        line["message"] = str(message)
-    state.emit(line)
+    if isinstance(state, BatchScope):
+        for item in state.items:
+            item.progress(fraction, message)
+        return
+    state.emit(progress_line(state.info.task_id, fraction, message))
 
 
 def partial(data):
     """Stream a piece of output of the current task (a token, a frame, a row).
 
     Writes ``{"type":"partial","task_id":…,"data":data}``; ``data`` must be JSON.
-    Outside a task it does nothing.
+    Outside a task it does nothing. Inside a batched task it raises TypeError: a
+    batch has no single task; use ``current_batch()[i].partial(data)``.
     """
     state = _lookup()
     if state is None:
         _outside("partial")
         return
-    line = {"type": "partial", "task_id": state.info.task_id, "data": data}
-    try:
-        encoded = encode_line(line)
-    except (TypeError, ValueError) as error:
-        raise SerializationError("partial() data is not JSON-serialisable: %s" % error)
+    if isinstance(state, BatchScope):
+        raise TypeError("partial() inside a batched task: say which item, with "
+                        "drover.current_batch()[i].partial(data)")
+    encoded = partial_bytes(state.info.task_id, data)
     if not state.done:
         state.writer.write_bytes(encoded)

@@ -9,11 +9,37 @@ __all__ = ["task", "load"]
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
-class Registered(object):
-    """A registered task function and how to call it."""
+DEFAULT_MAX_WAIT_MS = 5
 
-    def __init__(self, fn):
+
+class BatchOptions(object):
+    """``@task(batch=N, max_wait_ms=W)``: call the function with up to N payloads at once,
+    gathered for at most W ms after the first one arrived."""
+
+    __slots__ = ("size", "max_wait_ms")
+
+    def __init__(self, size, max_wait_ms=None):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise TypeError("@task(batch=...) needs an int >= 1, got %r" % (size,))
+        if max_wait_ms is None:
+            max_wait_ms = DEFAULT_MAX_WAIT_MS
+        if (isinstance(max_wait_ms, bool) or not isinstance(max_wait_ms, (int, float))
+                or not 0 <= max_wait_ms < float("inf")):
+            raise TypeError("@task(max_wait_ms=...) needs a number of milliseconds >= 0, got %r"
+                            % (max_wait_ms,))
+        self.size = size
+        self.max_wait_ms = max_wait_ms
+
+    def __repr__(self):
+        return "BatchOptions(size=%r, max_wait_ms=%r)" % (self.size, self.max_wait_ms)
+
+
+class Registered(object):
+    """A registered task function and how to call it (``batch``: None, or BatchOptions)."""
+
+    def __init__(self, fn, batch=None):
         self.fn = fn
+        self.batch = batch
         self.is_async = is_async_callable(fn)
         self.wants_ctx = _wants_ctx(fn)
 
@@ -53,14 +79,27 @@ def _wants_ctx(fn):
     return var or count >= 2
 
 
-def task(fn=None):
+def task(fn=None, *, batch=None, max_wait_ms=None):
     """Register the task function: ``def process(payload)`` or ``def process(payload, ctx)``.
 
     ``ctx`` is what the ``@load`` function returned (None without one). ``async def``
     functions are supported. Usable as ``@task`` or ``@task()``.
+
+    ``@task(batch=32, max_wait_ms=5)`` registers a batched function instead:
+    ``def process(payloads, ctx)`` gets a list of up to 32 payloads (those that arrived
+    within 5 ms of the first) and returns a list with one result per payload, in order;
+    an item of that list that is an exception instance fails only its task. See
+    docs/batching.md.
     """
+    if batch is None and max_wait_ms is not None:
+        raise TypeError("@task(max_wait_ms=...) needs batch=N as well")
+    options = BatchOptions(batch, max_wait_ms) if batch is not None else None
     if fn is None:
-        return task
+        return lambda function: _register(function, options)
+    return _register(fn, options)
+
+
+def _register(fn, options):
     if not callable(fn):
         raise TypeError("@task needs a function, got %r" % (fn,))
     shape = _positional_count(fn)
@@ -70,7 +109,7 @@ def task(fn=None):
     if _registry["task"] is not None and _registry["task"].fn is not fn:
         warn("@task registered twice; %s replaces %s"
              % (getattr(fn, "__name__", fn), getattr(_registry["task"].fn, "__name__", "?")))
-    _registry["task"] = Registered(fn)
+    _registry["task"] = Registered(fn, options)
     return fn
 
 

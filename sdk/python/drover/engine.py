@@ -6,6 +6,9 @@ task that waits for one of ``concurrency`` slots, then runs the user's function:
 The reply is encoded and written as soon as the function returns (by the worker
 thread for sync functions, so a large result never blocks the loop).
 
+A batched task function (``@task(batch=N)``) is served by a Batcher (batcher.py)
+instead: tasks are gathered and the function is called with a list of payloads.
+
 Shutdown: the engine finishes when no task is in flight and either stdin hit EOF,
 a first SIGTERM/SIGINT arrived (tasks arriving later are answered ``retry: true``),
 or, for run_once, the one task was answered. A second signal exits at once with
@@ -22,21 +25,12 @@ import signal
 import sys
 
 from . import context
+from .batcher import Batcher
+from .call_helpers import await_it as _await, exit_code as _exit_code
 from .context import TaskInfo, TaskState
 from .log import warn
 from .replies import cancelled_reply, encode_reply, error_reply, result_reply, shutting_down_reply
 from .stdin_reader import start_reader
-
-
-async def _await(awaitable):
-    return await awaitable
-
-
-def _exit_code(system_exit):
-    code = system_exit.code
-    if code is None:
-        return 0
-    return code if isinstance(code, int) else 1
 
 
 class Engine(object):
@@ -49,9 +43,11 @@ class Engine(object):
         self.max_tasks = max_tasks
         self.slots = asyncio.Semaphore(concurrency)
         self.pool = None
+        self.batcher = Batcher(self, registered.batch) if registered.batch is not None else None
         if not registered.is_async:
+            # Batches run one at a time: a single worker thread serves them.
             self.pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=concurrency, thread_name_prefix="drover-task"
+                max_workers=1 if self.batcher else concurrency, thread_name_prefix="drover-task"
             )
         self.in_flight = {}
         self.accepted = 0
@@ -96,10 +92,15 @@ class Engine(object):
         state = TaskState(TaskInfo.from_message(message), message.get("payload"), self.writer)
         self.in_flight[task_id] = state
         context._register(state)
+        if self.batcher is not None:
+            self.batcher.add(state)
+            return
         state.aio_task = self.loop.create_task(self._serve(state))
 
     def on_eof(self):
         self.eof = True
+        if self.batcher is not None:
+            self.batcher.flush()
         self._maybe_finish()
 
     def cancel(self, task_id):
@@ -107,6 +108,9 @@ class Engine(object):
         if state is None:
             return  # already answered (or never seen): nothing to do
         state.cancel_requested.set()
+        if self.batcher is not None:
+            self.batcher.cancel(state)
+            return
         # A sync function in a thread cannot be interrupted: it sees cancelled().
         # A task not started yet sees the flag when it starts.
         if state.started and not state.in_thread:
@@ -126,12 +130,24 @@ class Engine(object):
         if not self.stopping:
             self.stopping = True
             self.exit_code = code
+        if self.batcher is not None:
+            self.batcher.flush()
+        self._maybe_finish()
+
+    def finish_task(self, state):
+        """Forget an answered task (idempotent); the engine may finish after it."""
+        state.done = True
+        if self.in_flight.get(state.info.task_id) is state:
+            del self.in_flight[state.info.task_id]
+        context._unregister(state)
         self._maybe_finish()
 
     def _maybe_finish(self):
         done_once = self.max_tasks is not None and self.accepted >= self.max_tasks
         if self.in_flight or self.finished.done():
             return
+        if self.batcher is not None and not self.batcher.idle():
+            return  # a batch whose items were all cancelled is still running
         if self.eof or self.stopping or done_once:
             self.finished.set_result(self.exit_code)
 

@@ -3,7 +3,8 @@
 import os
 import traceback
 
-__all__ = ["RetryableError", "Retry", "Cancelled", "SerializationError", "error_to_wire"]
+__all__ = ["RetryableError", "Retry", "Cancelled", "SerializationError", "BatchResultError",
+           "error_to_wire"]
 
 
 class RetryableError(Exception):
@@ -45,6 +46,14 @@ class Cancelled(Exception):
 
 class SerializationError(Exception):
     """A task's result (or a reply) could not be encoded as JSON."""
+
+
+class BatchResultError(Exception):
+    """A batched task function did not return one result per payload.
+
+    Every item of that batch fails with it (``"retry": false``): the SDK cannot tell
+    which result belongs to which task.
+    """
 
 
 def _message(exc):

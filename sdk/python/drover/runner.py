@@ -6,7 +6,8 @@ Order of start-up (it matters):
 2. ask the kernel for SIGTERM when the supervisor dies (Linux, best effort);
 3. run ``@load`` (SIGTERM keeps its default action here: a load is not a task);
 4. install SIGTERM/SIGINT handlers, then write
-   ``{"status":"ready","protocol":1,"concurrency":N}``;
+   ``{"status":"ready","protocol":1,"concurrency":N}`` (N: run()'s argument, else the
+   batch size of a ``@task(batch=N)`` function, else 1);
 5. serve tasks (engine.py) until EOF / SIGTERM / the one task of run_once;
 6. exit: 0, or 1 when the load failed.
 """
@@ -64,6 +65,8 @@ def _serve(concurrency, max_tasks):
                 traceback.print_exc()
                 writer.write({"status": "error", "error": _load_error(error)})
                 return 1
+        if concurrency is None:
+            concurrency = registered.batch.size if registered.batch is not None else 1
         engine = Engine(loop, registered, ctx, writer, concurrency, max_tasks)
     finally:
         if engine is None:
@@ -73,14 +76,19 @@ def _serve(concurrency, max_tasks):
     return engine.serve(streams.in_fd, ready)
 
 
-def run(concurrency=1):
+def run(concurrency=None):
     """Serve tasks until EOF on stdin (or SIGTERM), then exit.
 
     With ``concurrency`` N > 1 up to N tasks run at once: ``async def`` tasks on one
     asyncio loop, plain functions in a pool of N threads. Does not return: exits the
     process with code 0 (1 if ``@load`` failed).
+
+    ``concurrency`` defaults to 1, or to the batch size for a ``@task(batch=N)``
+    function; for a batched function it is how many tasks the supervisor may send
+    before the first is answered (e.g. 2 * N gathers the next batch while one runs).
     """
-    _check_concurrency(concurrency)
+    if concurrency is not None:
+        _check_concurrency(concurrency)
     code = _serve(concurrency, None)
     sys.exit(code)
 
