@@ -1,44 +1,61 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import { InvalidArgumentError } from 'commander';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { isColorSupported, prettyFactory } from 'pino-pretty';
+
+/** `json`: one pino object a line (for log shippers); `pretty`: human lines from pino-pretty. */
+export type LogFormat = 'json' | 'pretty';
 
 export interface CliLoggerOptions {
   /** pino level. @defaultValue 'info' */
   level?: string;
-  /** Human-readable lines instead of JSON (default: when stderr is a TTY). */
-  pretty?: boolean;
+  /** @defaultValue 'pretty' when stderr is a TTY, else 'json' */
+  format?: LogFormat;
   /** Called before each line is written (the progress bar clears itself). */
   beforeWrite?: () => void;
+  /** Where lines go. @defaultValue process.stderr */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'proc', 'task', 'stderr', 'stdout', 'handlerPid']);
-
-/** One pino record as a short human line: "12:00:01 INFO  [p1 task=7] message key=value". */
-export function formatRecord(record: Record<string, unknown>): string {
-  const time = new Date(Number(record.time)).toISOString().slice(11, 19);
-  const level = (LEVELS[Number(record.level)] ?? 'LOG').padEnd(5);
-  const where = [record.proc, record.task === undefined ? undefined : `task=${String(record.task)}`].filter(Boolean).join(' ');
-  const text = typeof record.stderr === 'string' ? record.stderr : typeof record.stdout === 'string' ? `stdout: ${record.stdout}` : String(record.msg ?? '');
-  const extra = Object.entries(record)
-    .filter(([k]) => !HIDDEN.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-  return `${time} ${level} ${where ? `[${where}] ` : ''}${text}${extra ? ` ${extra}` : ''}\n`;
+export function parseLogFormat(text: string): LogFormat {
+  if (text === 'json' || text === 'pretty') return text;
+  throw new InvalidArgumentError(`--log-format must be "json" or "pretty", got "${text}"`);
 }
 
-/** The CLI's logger: JSON lines on stderr (for log shippers), or human lines on a terminal. */
+/** Fields pretty lines show in the message prefix instead of as key=value. */
+const SHOWN_IN_PREFIX = ['handler', 'proc', 'task', 'stderr', 'stdout', 'handlerPid'];
+
+/** "[inference p1 task=7] message": handler output reads as its own line, tagged with handler, process and task. */
+function messageFormat(log: Record<string, unknown>, messageKey: string): string {
+  const where = [log.handler, log.proc, log.task === undefined ? undefined : `task=${String(log.task)}`].filter(Boolean).join(' ');
+  const text = typeof log.stderr === 'string' ? log.stderr : typeof log.stdout === 'string' ? `stdout: ${log.stdout}` : String(log[messageKey] ?? '');
+  return `${where ? `[${where}] ` : ''}${text}`;
+}
+
+/**
+ * The CLI's logger on stderr: JSON lines, or pino-pretty lines on a terminal. Pretty output is
+ * formatted in this thread and written synchronously (pino-pretty's prettyFactory, not its
+ * worker-thread transport), so the last lines before an exit are never lost.
+ */
 export function createCliLogger(options: CliLoggerOptions = {}): Logger {
-  const pretty = options.pretty ?? process.stderr.isTTY === true;
-  const out = new Writable({
-    write(chunk: Buffer, _enc, done) {
+  const stream = options.stream ?? process.stderr;
+  const tty = (stream as { isTTY?: boolean }).isTTY === true;
+  const format = options.format ?? (tty ? 'pretty' : 'json');
+  const prettify =
+    format === 'pretty'
+      ? prettyFactory({
+          colorize: tty && isColorSupported,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: ['pid', 'hostname', 'supervisor', ...SHOWN_IN_PREFIX].join(','),
+          singleLine: true,
+          errorLikeObjectKeys: ['err'], // drover logs `error` as a message string: keep it on the line
+          messageFormat,
+        })
+      : undefined;
+  const destination: DestinationStream = {
+    write(line: string) {
       options.beforeWrite?.();
-      if (!pretty) {
-        process.stderr.write(chunk, () => done());
-        return;
-      }
-      const lines = chunk.toString('utf8').split('\n').filter(Boolean);
-      process.stderr.write(lines.map((l) => formatRecord(JSON.parse(l) as Record<string, unknown>)).join(''), () => done());
+      stream.write(prettify ? prettify(line) : line);
     },
-  });
-  return pino({ level: options.level ?? 'info', base: { pid: process.pid } }, out);
+  };
+  return pino({ level: options.level ?? 'info', base: { pid: process.pid } }, destination);
 }

@@ -4,6 +4,7 @@ import type { AttemptOutcome, TaskAttempt } from '../queue/task.js';
 import { HandlerProcess } from './handler-process.js';
 import { PoolHealthState, type PoolHealth, type PoolHealthEvents } from './pool-health.js';
 import { normalizePoolOptions, type NormalizedPoolOptions, type PoolOptions } from './pool-options.js';
+import { OrphanReaper } from './orphan-reaper.js';
 import { recycleReason } from './recycle-check.js';
 import { RestartBackoff } from './restart-backoff.js';
 
@@ -20,6 +21,15 @@ interface Slot {
   backoff: RestartBackoff;
   restartTimer: NodeJS.Timeout | undefined;
 }
+
+/** What each handler process is doing, for metrics and health checks. */
+export const PROCESS_STATES = ['starting', 'ready', 'busy', 'recycling', 'crashed'] as const;
+/**
+ * Handler processes per state: `starting` (loading), `ready` (idle), `busy` (running a task),
+ * `recycling` (draining or being stopped), `crashed` (a long-lived slot whose process exited
+ * and waits for its restart with backoff).
+ */
+export type ProcessStateCounts = Record<(typeof PROCESS_STATES)[number], number>;
 
 export interface PoolStats {
   health: PoolHealth;
@@ -50,6 +60,8 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
   readonly #counters = { restarts: 0, strayLines: 0, unknownReplies: 0 };
   #spawned = 0;
   #closed = false;
+  /** Kills the handlers' leftover children if this process dies uncleanly (created with the first process). */
+  #reaper: OrphanReaper | undefined;
 
   constructor(options: PoolOptions) {
     super();
@@ -138,13 +150,33 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     return { health: this.health, processes: this.#procs.size, ready, running: this.#owner.size, queued: this.#queue.length, restarts: this.#counters.restarts, failedStarts: this.#health.consecutiveFailedStarts, strayLines, unknownReplies };
   }
 
+  /** Handler processes per state (see ProcessStateCounts). */
+  processStates(): ProcessStateCounts {
+    const counts: ProcessStateCounts = { starting: 0, ready: 0, busy: 0, recycling: 0, crashed: 0 };
+    for (const p of this.#procs) {
+      if (p.state === 'starting') counts.starting += 1;
+      else if (p.state === 'ready') counts[p.busy > 0 ? 'busy' : 'ready'] += 1;
+      else if (p.state === 'draining') counts.recycling += 1;
+    }
+    if (!this.#closed) for (const slot of this.#slots) if (slot.proc === undefined && slot.restartTimer !== undefined) counts.crashed += 1;
+    return counts;
+  }
+
   /**
    * Graceful stop. Order: take no more work; attempts not yet started resolve as not started;
    * EOF to every process so it finishes in-flight work and exits; after `graceMs` SIGTERM to
    * the process groups still alive (their tasks resolve as interrupted), SIGKILL after killGraceMs.
    */
   async stop(graceMs = 30_000): Promise<void> {
-    if (this.#closed) return this.#waitAllExited();
+    if (this.#closed) {
+      // Stopped again (a second SIGTERM sends graceMs 0): a shorter grace cuts the first one short.
+      const sooner = setTimeout(() => {
+        for (const proc of this.#procs) void proc.terminate(`still running ${graceMs} ms after a second stop`);
+      }, graceMs);
+      await this.#waitAllExited();
+      clearTimeout(sooner);
+      return;
+    }
     this.#closed = true;
     this.takeQueued('the pool is stopping');
     for (const slot of this.#slots) clearTimeout(slot.restartTimer);
@@ -154,6 +186,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     }, graceMs);
     await this.#waitAllExited();
     clearTimeout(grace);
+    this.#reaper?.close();
     this.#health.set('stopped');
   }
 
@@ -176,8 +209,10 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       onTaskEvent: o.onTaskEvent,
     });
     this.#procs.add(proc);
+    (this.#reaper ??= new OrphanReaper()).add(proc.pid);
     void proc.exited.then(() => {
       this.#procs.delete(proc);
+      this.#reaper?.remove(proc.pid);
       this.#counters.strayLines += proc.counters.strayLines;
       this.#counters.unknownReplies += proc.counters.unknownReplies;
       this.#dispatch(); // one-shot: a process slot just freed up
@@ -248,6 +283,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     this.#owner.set(id, proc);
     proc.run(queued.attempt).then((outcome) => {
       this.#owner.delete(id);
+      if (outcome.ok) this.#slots.find((s) => s.proc === proc)?.backoff.reset(); // a working handler restarts fast
       if (proc.mode === 'oneshot') this.#countOneshotStart(outcome);
       queued.resolve(this.#closed && !outcome.ok && isShutdownCasualty(outcome) ? { ...outcome, interrupted: true } : outcome);
       void this.#afterTask(proc);

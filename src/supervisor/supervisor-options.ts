@@ -5,6 +5,7 @@ import { DroverError } from '../errors.js';
 import type { Pool } from '../process/pool.js';
 import type { RedisBackend } from '../queue/redis/backend.js';
 import type { QueueSpec } from './queue-selector.js';
+import type { SupervisorObserver } from './supervisor-observer.js';
 
 export interface SupervisorOptions {
   backend: RedisBackend;
@@ -23,9 +24,13 @@ export interface SupervisorOptions {
   shutdownGraceMs?: number;
   /** Longest single block on Redis while idle. @defaultValue 5000 */
   idleBlockMs?: number;
+  /** Per-attempt timeout for tasks enqueued without their own; 0 = none. @defaultValue 0 */
+  taskTimeoutMs?: number;
+  /** Hooks for metrics (attempt outcomes, recoveries). @defaultValue none */
+  observer?: SupervisorObserver;
 }
 
-export type NormalizedSupervisorOptions = Required<SupervisorOptions>;
+export type NormalizedSupervisorOptions = Required<Omit<SupervisorOptions, 'observer'>> & Pick<SupervisorOptions, 'observer'>;
 
 export const DEFAULT_SUPERVISOR_OPTIONS = {
   leaseMs: 30_000,
@@ -33,6 +38,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS = {
   prefetch: 1,
   shutdownGraceMs: 30_000,
   idleBlockMs: 5000,
+  taskTimeoutMs: 0,
 } as const;
 
 export function normalizeSupervisorOptions(options: SupervisorOptions): NormalizedSupervisorOptions {
@@ -42,7 +48,7 @@ export function normalizeSupervisorOptions(options: SupervisorOptions): Normaliz
   for (const key of ['leaseMs', 'recoverIntervalMs', 'idleBlockMs'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 100) throw new DroverError('INVALID_OPTION', `option ${key} must be an integer >= 100, got ${JSON.stringify(o[key])}`);
   }
-  for (const key of ['prefetch', 'shutdownGraceMs'] as const) {
+  for (const key of ['prefetch', 'shutdownGraceMs', 'taskTimeoutMs'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 0) throw new DroverError('INVALID_OPTION', `option ${key} must be an integer >= 0, got ${JSON.stringify(o[key])}`);
   }
   return o;

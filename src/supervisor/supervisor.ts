@@ -8,6 +8,7 @@ import { isDroverError } from '../errors.js';
 import { claimOrder } from './queue-selector.js';
 import { untilWritten } from './redis-retry.js';
 import { normalizeSupervisorOptions, type SupervisorOptions } from './supervisor-options.js';
+import { settledAttempt, type AttemptResult } from './supervisor-observer.js';
 
 export interface SupervisorStats {
   id: string;
@@ -88,10 +89,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     logger: log,
     onLeaseLost: () => (counters.leasesLost += 1),
   });
-  const recoverer = createRecoverer({ backend, queues: queueNames, intervalMs: o.recoverIntervalMs, logger: log });
+  const recoverer = createRecoverer({ backend, queues: queueNames, intervalMs: o.recoverIntervalMs, logger: log, onRecovered: (r) => o.observer?.recovered?.(r) });
   const register = (): Promise<void> =>
     backend.registerSupervisor(
-      { id: o.id, hostname: hostname(), pid: process.pid, queues: queueNames, concurrency: pool.options.concurrency, health: pool.health, active: held.size },
+      { id: o.id, hostname: hostname(), pid: process.pid, queues: queueNames, concurrency: pool.options.concurrency, health: pool.health, active: held.size, processes: pool.processStates() },
       15_000,
     );
   const registration = createIntervalLoop({ name: 'registration', intervalMs: 5000, logger: log, run: register });
@@ -107,7 +108,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     const done = previous
       .then(() => {
         running.set(task.id, task);
-        return pool.run(task);
+        // A task enqueued without a timeout gets the supervisor's (--timeout), if any.
+        return pool.run(o.taskTimeoutMs > 0 && !task.timeoutMs ? { ...task, timeoutMs: o.taskTimeoutMs } : task);
       })
       .then((outcome) => settle(task, outcome))
       .catch((error: unknown) => log.error({ task: task.id, error: (error as Error).message }, 'settling a task failed'))
@@ -123,10 +125,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     settling.add(done);
   };
 
+  const observe = (task: ClaimedTask, outcome: AttemptOutcome, result: AttemptResult): void => o.observer?.settled?.(settledAttempt(task.queue, outcome, result));
+
   const settle = async (task: ClaimedTask, outcome: AttemptOutcome): Promise<void> => {
     await eventWrites.get(task);
     eventWrites.delete(task);
-    if (lost.has(task)) return; // the backend would refuse it anyway (stale fencing token)
+    if (lost.has(task)) return observe(task, outcome, 'lease_lost'); // the backend would refuse it anyway (stale fencing token)
     if (outcome.ok) {
       // Claim the next task in the same round trip only from the queue that would be tried
       // first anyway, so queue priority and weights still hold.
@@ -140,24 +144,30 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const r = await untilWritten('complete', () => backend.complete(task, outcome.result, claimNext), log, giveUp);
       if (r?.accepted) {
         counters.completed += 1;
+        observe(task, outcome, 'completed');
         log.debug({ task: task.id, queue: task.queue, attempt: task.attempts, ms: outcome.durationMs }, 'task completed');
-      } else if (r) log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');
+      } else if (r) {
+        log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');
+        observe(task, outcome, 'stale');
+      }
       if (r?.next) start(r.next);
       return;
     }
     if (outcome.notStarted || outcome.interrupted) {
       await untilWritten('requeue', () => backend.requeue([task]), log, giveUp);
       counters.requeued += 1;
+      observe(task, outcome, 'requeued');
       return;
     }
     const f = { reason: outcome.error.reason, error: outcome.error, retry: outcome.retry, retryAfterMs: outcome.retryAfterMs };
     const r = await untilWritten('fail', () => backend.fail(task, f), log, giveUp);
     if (r?.accepted) {
       counters.failed += 1;
+      observe(task, outcome, r.state === 'scheduled' ? 'retried' : r.state);
       // A failure the handler reported is the handler's business (debug); one we observed is ours to say.
       const level = outcome.error.reason === 'error' ? 'debug' : 'warn';
       log[level]({ task: task.id, queue: task.queue, attempt: task.attempts, reason: outcome.error.reason, next: r.state, error: outcome.error.message.slice(0, 500) }, 'task attempt failed');
-    }
+    } else if (r) observe(task, outcome, 'stale');
   };
 
   const idle = async (): Promise<void> => {

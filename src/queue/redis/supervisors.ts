@@ -14,6 +14,8 @@ export interface SupervisorInfo {
   health?: string;
   /** Tasks it holds (claimed or running). */
   active?: number;
+  /** Handler processes per state (`starting`, `ready`, `busy`, `recycling`, `crashed`) at the last heartbeat. */
+  processes?: Record<string, number>;
 }
 
 export interface SupervisorRecord extends SupervisorInfo {
@@ -43,6 +45,7 @@ export async function registerSupervisor(ctx: BackendContext, info: SupervisorIn
     concurrency: info.concurrency,
     health: info.health,
     active: info.active,
+    processes: info.processes,
     ttlMs: ttl,
   };
   await ctx.scripts['register-supervisor'].run(ctx.redis, ctx.keys.supervisors(), {}, [info.id, JSON.stringify(record), ttl]);
@@ -50,6 +53,13 @@ export async function registerSupervisor(ctx: BackendContext, info: SupervisorIn
 
 export async function unregisterSupervisor(ctx: BackendContext, id: string): Promise<void> {
   await ctx.scripts['unregister-supervisor'].run(ctx.redis, ctx.keys.supervisors(), {}, [id]);
+}
+
+/** `{ processes }` when the registration carries per-state process counts (older supervisors do not). */
+function processCounts(raw: unknown): { processes: Record<string, number> } | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const entries = Object.entries(raw).filter((e): e is [string, number] => typeof e[1] === 'number');
+  return { processes: Object.fromEntries(entries) };
 }
 
 export async function listSupervisors(ctx: BackendContext): Promise<SupervisorRecord[]> {
@@ -68,6 +78,7 @@ export async function listSupervisors(ctx: BackendContext): Promise<SupervisorRe
       concurrency: typeof r.concurrency === 'number' ? r.concurrency : 0,
       ...(typeof r.health === 'string' ? { health: r.health } : {}),
       ...(typeof r.active === 'number' ? { active: r.active } : {}),
+      ...(processCounts(r.processes) ?? {}),
       expiresAt,
       lastSeen: expiresAt - (typeof r.ttlMs === 'number' ? r.ttlMs : 0),
     });
