@@ -4,6 +4,7 @@
  */
 export { Client, type ClientWaitOptions } from './client/client.js';
 export { type ClientOptions, DEFAULT_CLIENT_OPTIONS, DEFAULT_REDIS_URL } from './client/options.js';
+export type { FinalUpdate, PartialUpdate, ProgressUpdate, SubscribeOptions, TaskUpdate } from './client/subscription.js';
 export { TaskFailedError } from './client/task-failed-error.js';
 export { DroverError, isDroverError, type DroverErrorCode } from './errors.js';
 export type { EnqueueOptions, QueueDefaults } from './queue/redis/options.js';

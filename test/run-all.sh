@@ -40,6 +40,13 @@ if ! redis_answers; then
   echo "run-all: started redis-server on $REDIS_URL" >&2
 fi
 
+# test/integration/cli/top.test.ts drives `drover top` in a real terminal through tmux.
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "run-all: installing tmux for the drover top terminal tests" >&2
+  (apt-get install -y tmux >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y tmux >/dev/null 2>&1)) \
+    || echo "run-all: could not install tmux: the drover top terminal tests will be skipped" >&2
+fi
+
 passed=0
 failed=0
 

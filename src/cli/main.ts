@@ -8,6 +8,7 @@ import { registerDefaultsCommand } from './defaults-command.js';
 import { registerEnqueueCommand } from './enqueue-command.js';
 import { registerGetCommand } from './get-command.js';
 import { registerStatsCommand } from './stats-command.js';
+import { registerTopCommand } from './top-command.js';
 import { registerRunCommand } from './run-command.js';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerGetCommand(program);
   registerCancelCommand(program);
   registerStatsCommand(program);
+  registerTopCommand(program);
   registerDeadCommand(program);
   registerDefaultsCommand(program);
   return program;

@@ -17,6 +17,7 @@ import type { TaskInfo } from '../queue/redis/task-info.js';
 import type { TaskState } from '../queue/task.js';
 import { type OwnedConnection, closeConnection, openConnection } from './connection.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { type SubscribeOptions, type TaskUpdate, subscribeToTask } from './subscription.js';
 import { TaskFailedError } from './task-failed-error.js';
 
 export interface ClientWaitOptions {
@@ -37,7 +38,7 @@ export class Client {
     const o = normalizeClientOptions(options);
     this.connection = openConnection(o);
     try {
-      this.backendInstance = new RedisBackend({ redis: this.connection.redis, prefix: o.prefix });
+      this.backendInstance = new RedisBackend({ redis: this.connection.redis, prefix: o.prefix, maxPayloadBytes: o.maxPayloadBytes });
     } catch (error) {
       void closeConnection(this.connection);
       throw error;
@@ -104,7 +105,29 @@ export class Client {
     return this.backendInstance.getQueueDefaults(queue);
   }
 
-  /** Progress and partial events of a task, ending with `{ type: 'final', task }`. */
+  /**
+   * Follow a task: its progress and partial outputs in the order the handler reported them
+   * (those reported before the call are replayed first), then one `{ type: 'final', task }` with
+   * the finished task, after which the iteration ends. `P` types partial data, `R` the result.
+   * Throws TASK_NOT_FOUND for an unknown id, WAIT_TIMEOUT when `timeout` passes first; breaking
+   * out of the loop or aborting `signal` stops following (the task keeps running).
+   *
+   * ```ts
+   * for await (const u of client.subscribe<string, Summary>(id)) {
+   *   if (u.type === 'progress') bar.update(u.progress, u.message);
+   *   else if (u.type === 'partial') process.stdout.write(u.data);
+   *   else console.log(u.task.state, u.task.result);
+   * }
+   * ```
+   */
+  subscribe<P = unknown, R = unknown>(id: string, options?: SubscribeOptions): AsyncGenerator<TaskUpdate<P, R>, void, undefined> {
+    return subscribeToTask<P, R>(this.backendInstance, id, options);
+  }
+
+  /**
+   * The raw event stream behind subscribe(): `fromStart: false` skips what was already
+   * reported; `blockMs` tunes the blocking read. Prefer subscribe().
+   */
   events(id: string, options?: EventsOptions): AsyncIterable<TaskStreamItem> {
     return this.backendInstance.events(id, options);
   }

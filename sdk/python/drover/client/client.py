@@ -17,7 +17,8 @@ from .connection import close_connection, is_cluster, open_connection
 from .errors import DroverError, TaskFailedError, to_drover_error
 from .events import TaskStreamItem, event_stream
 from .keys import DEFAULT_PREFIX, KeySpace, TaskKeys, assert_queue_name, queue_of_task_id, show
-from .options import ENQUEUE_OPTION_NAMES, enqueue_args, normalize_enqueue_options
+from .options import (DEFAULT_MAX_PAYLOAD_BYTES, ENQUEUE_OPTION_NAMES, check_int, enqueue_args,
+                      normalize_enqueue_options)
 from .script_runner import run_many, run_script
 from .stats import QueueStats, parse_stats, parse_supervisor_queues
 from .task_info import TaskInfo, num, parse_task_info, text
@@ -65,13 +66,16 @@ class Client(object):
     :param prefix: prefix of every key; must match the supervisors' (default ``drover:``).
     :param redis: an existing ``redis.Redis`` or ``RedisCluster`` to use instead of a URL (the
         client then does not close it).
+    :param max_payload_bytes: largest payload :meth:`enqueue` accepts, in bytes of its JSON
+        text; a bigger one raises PAYLOAD_TOO_LARGE before anything is sent (default 16 MiB).
 
     A Client is safe to share between threads: commands use redis-py's connection pool, and
     each ``wait()`` holds its own pub/sub connection while it waits.
     """
 
     def __init__(self, url: Optional[str] = None, *, cluster: bool = False, prefix: str = DEFAULT_PREFIX,
-                 redis: Any = None):
+                 redis: Any = None, max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES):
+        self._max_payload_bytes = check_int("max_payload_bytes", max_payload_bytes, 1)
         self._keys = KeySpace(prefix)
         self._redis, self._owned = open_connection(url, cluster, redis)
         self._cluster = is_cluster(self._redis)
@@ -142,7 +146,7 @@ class Client(object):
                        result_ttl_ms=result_ttl_ms, type=type, meta=meta, id=id)
         with self._guard("enqueue"):
             assert_queue_name(queue)
-            args = enqueue_args(queue, payload, normalize_enqueue_options(options))
+            args = enqueue_args(queue, payload, normalize_enqueue_options(options), self._max_payload_bytes)
             return _parse_enqueue(self._run_queue_script("enqueue", queue, args))
 
     def enqueue_many(self, queue: str, items: Sequence[Mapping[str, Any]]) -> List[EnqueueResult]:
@@ -166,7 +170,11 @@ class Client(object):
                 opts = item.get("options") or {}
                 if not isinstance(opts, Mapping):
                     raise DroverError("INVALID_OPTION", "items[%d].options: expected an object, got %s" % (i, show(opts)))
-                arg_lists.append(enqueue_args(queue, item["payload"], normalize_enqueue_options(opts)))
+                try:
+                    arg_lists.append(enqueue_args(queue, item["payload"], normalize_enqueue_options(opts),
+                                                  self._max_payload_bytes))
+                except DroverError as e:  # name the item, as enqueueMany does in TypeScript
+                    raise DroverError(e.code, "items[%d]: %s" % (i, e.message), e) from e
             keys, channels = self._keys.queue(queue), self._keys.channels(queue)
             replies = run_many(self._redis, SCRIPTS["enqueue"], keys, channels, arg_lists,
                                slot_conn=self._slot_conn(keys["pending"]) if arg_lists else None)
@@ -235,9 +243,36 @@ class Client(object):
                                      slot_conn=self._slot_conn(sup_keys["registry"]))
             return parse_stats(queue, reply, parse_supervisor_queues(supervisors))
 
+    def subscribe(self, id: str, *, timeout: Optional[float] = None) -> Iterator[TaskStreamItem]:
+        """Follow a task: its ProgressEvent and PartialEvent items in the order the handler
+        reported them (those reported before the call are replayed first), then one FinalEvent
+        with the finished task, after which the iteration ends (client.subscribe() in
+        TypeScript)::
+
+            for item in client.subscribe(task_id, timeout=60):
+                if item.type == "progress": print("%d%% %s" % (item.progress * 100, item.message or ""))
+                elif item.type == "partial": print(item.data)
+                else: print(item.task.state, item.task.result)
+
+        Raises TASK_NOT_FOUND now for an unknown id; WAIT_TIMEOUT from the iteration when
+        ``timeout`` (seconds, None = no limit) passes first. Stopping the loop early stops
+        following; the task keeps running either way.
+        """
+        timeout_s = _check_timeout(timeout)
+        with self._guard("subscribe"):
+            keys = self._keys.task(_check_id(id))
+            if keys is None:
+                raise not_found(id, "not a drover task id")
+            first = self._read_task(keys)
+            if first is None:
+                raise not_found(id)
+        return event_stream(self._redis, keys, first, True, EVENTS["blockMs"], self._read_task, self._guard,
+                            timeout_s)
+
     def events(self, id: str, *, from_start: bool = EVENTS["fromStart"],
                block_ms: int = EVENTS["blockMs"]) -> Iterator[TaskStreamItem]:
-        """Progress and partial events of a task, then a final FinalEvent with the task.
+        """Progress and partial events of a task, then a final FinalEvent with the task: the
+        raw stream behind :meth:`subscribe` (prefer that).
 
         Reads the task's event stream with XREAD BLOCK (``block_ms`` bounds one read, after
         which the state is checked again). ``from_start`` replays the events already stored.

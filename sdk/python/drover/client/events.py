@@ -1,9 +1,11 @@
 """Client.events(id): progress, partial output, then the final task, read from the task's
 event stream with XREAD BLOCK (src/queue/redis/task-events.ts)."""
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, Union
 
+from .errors import DroverError
 from .keys import TaskKeys
 from .task_info import Number, TaskInfo, is_terminal, num, parse_json, text
 from .wait import not_found
@@ -38,10 +40,23 @@ TaskStreamItem = Union[ProgressEvent, PartialEvent, FinalEvent]
 
 def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, block_ms: int,
                  read_task: Callable[[TaskKeys], Optional[TaskInfo]],
-                 guard: Callable[[str], Any]) -> Iterator[TaskStreamItem]:
-    """Progress and partial items of the task's stream, then the final task (task-events.ts)."""
+                 guard: Callable[[str], Any], timeout: Optional[float] = None) -> Iterator[TaskStreamItem]:
+    """Progress and partial items of the task's stream, then the final task (task-events.ts).
+
+    ``timeout`` (seconds, None = no limit): WAIT_TIMEOUT is raised once it passes before the
+    final item (the blocking reads are shortened to end by then)."""
     task_id = keys.id
     last = "0-0"
+    deadline = None if timeout is None else time.monotonic() + timeout
+
+    def read_block_ms() -> int:
+        if deadline is None:
+            return block_ms
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DroverError("WAIT_TIMEOUT", "task %s did not finish within %g s (subscription ended; the task "
+                              "keeps running)" % (task_id, timeout))
+        return max(1, min(block_ms, int(remaining * 1000)))
 
     def finished() -> Optional[FinalEvent]:
         """The final item once the task is terminal; None while it still runs."""
@@ -59,8 +74,9 @@ def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, b
             tail = conn.xrevrange(keys.events, "+", "-", count=1)
         last = text(tail[0][0]) if tail else "0-0"
     while True:
+        block = read_block_ms()
         with guard("events"):
-            reply = conn.xread({keys.events: last}, count=100, block=block_ms)
+            reply = conn.xread({keys.events: last}, count=100, block=block)
         if not reply:
             final = finished()
             if final is not None:
