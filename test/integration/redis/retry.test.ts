@@ -128,4 +128,18 @@ describe('RedisBackend: failures, retries and the dead set', () => {
       message: expect.stringMatching(/keepFailed.*-1/),
     });
   });
+
+  it('a new attempt starts without the progress and partial output of the one before', async () => {
+    const { id } = await f.backend.enqueue('rp', 'x', { maxRetries: 1 });
+    const t1 = await claimOne(f.backend, 'rp');
+    await f.backend.progress(t1, 0.5, 'half');
+    await f.backend.partial(t1, 'so far');
+    expect(await f.backend.get(id)).toMatchObject({ progress: { progress: 0.5, message: 'half' }, partial: 'so far' });
+    await f.backend.fail(t1, { reason: 'error', error: boom(), retry: true, retryAfterMs: 0 });
+    const t2 = await claimOne(f.backend, 'rp');
+    expect(t2.attempts).toBe(2);
+    const info = await f.backend.get(id);
+    expect(info?.progress).toBeUndefined();
+    expect(info?.partial).toBeUndefined();
+  });
 });

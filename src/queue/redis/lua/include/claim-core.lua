@@ -30,14 +30,15 @@ local function claim_tasks(now, owner, lease_ms, count)
     local id = popped[i]
     local tk = Q.taskPrefix .. id
     local f = redis.call('HMGET', tk, 'state', 'payload', 'type', 'retryCount', 'maxRetry',
-      'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'progress')
+      'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'progress', 'partial')
     if f[1] == 'pending' then
       local token = redis.call('HINCRBY', Q.counters, 'token', 1)
       local lease_until = now + lease_ms
       local attempts = (tonumber(f[9]) or 0) + 1
       redis.call('HSET', tk, 'state', 'active', 'token', token, 'owner', owner,
         'startedAt', fmt(now), 'leaseUntil', fmt(lease_until), 'attempts', attempts)
-      if f[10] then redis.call('HDEL', tk, 'progress', 'progressMsg') end
+      -- A new attempt starts with no progress: a retry does not show its predecessor's.
+      if f[10] or f[11] then redis.call('HDEL', tk, 'progress', 'progressMsg', 'partial') end
       redis.call('SET', Q.leasePrefix .. id, token, 'PX', lease_ms)
       redis.call('ZADD', Q.active, fmt(lease_until), id)
       out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
