@@ -76,6 +76,8 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
     wakeReader = undefined;
   };
   stop.signal.addEventListener('abort', wake, { once: true });
+  // A handler that declares concurrency N takes N tasks once ready: read more input then.
+  pool.on('capacity', wake);
   const ordered = options.keepOrder ? new OrderedOutput(params.write) : undefined;
   let nextSeq = 0;
   /** One call per task or bad line, in any order; `null` = nothing to write (not finished). */
@@ -137,6 +139,7 @@ export async function runBatch(params: BatchRunParams): Promise<BatchSummary> {
     await Promise.all(inFlight);
   } finally {
     pool.off('unhealthy', onUnhealthy);
+    pool.off('capacity', wake);
     params.signal?.removeEventListener('abort', onAbort);
   }
   summary.durationMs = Date.now() - started;

@@ -9,6 +9,8 @@ export interface PoolHealthEvents {
   /** No process is ready any more (the only one crashed and restarts). */
   starting: [];
   unhealthy: [DroverError];
+  /** A long-lived process became ready: `capacity` may have grown to its declared concurrency. */
+  capacity: [];
 }
 
 /**

@@ -224,7 +224,10 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     const proc = this.#newProcess();
     slot.proc = proc;
     proc.ready.then(
-      () => this.#onStarted(),
+      () => {
+        this.#onStarted();
+        this.emit('capacity');
+      },
       (error: DroverError) => {
         this.#health.failedStart(error);
         void proc.terminate('load failed');

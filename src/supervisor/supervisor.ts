@@ -249,6 +249,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       });
       pool.on('healthy', reportHealth);
       pool.on('starting', reportHealth);
+      // A handler that declares concurrency N can take N tasks once ready: claim more now.
+      pool.on('capacity', nudge);
       fetchLoop = fetch();
       log.info({ queues: queueNames, leaseMs: o.leaseMs, prefetch: o.prefetch }, 'supervisor started');
     },

@@ -205,4 +205,16 @@ describe('drover batch', () => {
     expect(written.length).toBeLessThan(20);
     expect(written.every((l) => 'result' in l)).toBe(true);
   });
+
+  it('fills a handler up to the concurrency it declares as soon as it is ready', async () => {
+    // Before ready the pool counts one slot per process; the reader must read on when the
+    // handler then declares 4, not wait for the first task to finish.
+    const run = await runCli(['batch', '--', PYTHON, fixture('inflight.py')], {
+      input: [1, 2, 3, 4].map((n) => JSON.stringify({ n })).join('\n'),
+      env: { CONCURRENCY: '4', DELAY_MS: '1500' },
+    });
+    expect(run.exitCode).toBe(0);
+    const open = run.lines.map((l) => (l.result as { open_at_arrival: number }).open_at_arrival);
+    expect(Math.max(...open)).toBe(4);
+  });
 });

@@ -43,6 +43,16 @@ describe('drover run', () => {
     expect(pids.size).toBeGreaterThanOrEqual(3); // both supervisors' handlers took work
   });
 
+  it('claims up to the concurrency a handler declares as soon as it is ready', async () => {
+    // Tasks waiting before the handler is ready: claiming must use the concurrency the ready
+    // line declares (4), not the one slot a loading process counts for.
+    const ids = (await client.enqueueMany('fill', [1, 2, 3, 4].map((n) => ({ payload: { n } })))).map((r) => r.id);
+    startSupervisor(prefix, ['-q', 'fill'], [PYTHON, fixture('inflight.py')], { CONCURRENCY: '4', DELAY_MS: '1500' });
+    const infos = await Promise.all(ids.map((id) => client.wait(id, { timeout: 20_000 })));
+    const open = infos.map((i) => (i.result as { open_at_arrival: number }).open_at_arrival);
+    expect(Math.max(...open)).toBe(4);
+  });
+
   it('an idle supervisor never misses a wakeup: 300 sequential round trips', async () => {
     // Each task is enqueued while the supervisor is between its last claim and its next block:
     // a lost wakeup leaves the task pending until the idle block times out (5 s).
