@@ -6,7 +6,7 @@ import { assertQueueName } from '../queue/redis/keys.js';
 import type { EnqueueOptions } from '../queue/redis/options.js';
 import { addEnqueueFlags, toEnqueueOptions, type EnqueueFlags } from './enqueue-flags.js';
 import { readInputLines, readPayload } from './enqueue-input.js';
-import { parseDuration } from './parse-units.js';
+import { parseDuration, parseSize } from './parse-units.js';
 import { printJson, printNotice, printText } from './print.js';
 import { addRedisFlags, type RedisFlags } from './redis-flags.js';
 import { waitForResults, waitOutcomeError } from './wait-results.js';
@@ -31,7 +31,8 @@ export function registerEnqueueCommand(program: Command): void {
     .option('-f, --file <path>', 'enqueue every NDJSON line: a bare payload or {"id"?,"payload","options"?} (\'-\' = stdin)')
     .option('-w, --wait', 'wait for the task(s) to finish and print {"id","state","result"|"error"} lines')
     .option('--timeout <duration>', 'with --wait: give up waiting after this long, exit 5 (default: wait forever)', parseDuration)
-    .option('--json', 'print {"id","created"} per task instead of bare ids (--wait always prints JSON lines)');
+    .option('--json', 'print {"id","created"} per task instead of bare ids (--wait always prints JSON lines)')
+    .option('--max-payload-bytes <size>', 'refuse a payload whose JSON is bigger than this, e.g. 64M (default: 16MiB)', parseSize);
   addRedisFlags(addEnqueueFlags(command)).action(async (queue: string, payload: string | undefined, flags: EnqueueCommandFlags) => {
     await enqueueMain(queue, payload, flags);
   });
@@ -101,7 +102,7 @@ async function enqueueFile(
       printEnqueued(result, flags, sent[i]!.line);
     });
   };
-  for await (const item of readInputLines(path, queue, options)) {
+  for await (const item of readInputLines(path, queue, options, flags.maxPayloadBytes)) {
     if (!item.ok) {
       badLines.push(item.line);
       printNotice(`drover enqueue: ${item.message} (not enqueued)`);

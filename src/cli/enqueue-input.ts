@@ -6,7 +6,8 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { DroverError } from '../errors.js';
 import { makeTaskId } from '../queue/redis/keys.js';
-import { type EnqueueOptions, normalizeEnqueueOptions } from '../queue/redis/options.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, type EnqueueOptions, normalizeEnqueueOptions } from '../queue/redis/options.js';
+import { payloadJson } from '../queue/redis/payload.js';
 import { printNotice } from './print.js';
 
 /** One NDJSON line: a task to enqueue, or a line that cannot be (reported, never enqueued). */
@@ -46,9 +47,18 @@ export async function readPayload(arg: string | undefined): Promise<unknown> {
  * One line -> a task with `defaults` under the line's own options; null for a blank line.
  * Options are validated here, so one bad line never fails the batch it would be sent in.
  */
-export function parseInputLine(queue: string, text: string, line: number, defaults: EnqueueOptions): InputLine | null {
+export function parseInputLine(queue: string, text: string, line: number, defaults: EnqueueOptions, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): InputLine | null {
   if (text.trim() === '') return null;
   const bad = (message: string): InputLine => ({ ok: false, line, message: `line ${line}: ${message}` });
+  // An over-size payload is one bad line, not a failed batch.
+  const payloadFits = (payload: unknown): InputLine | null => {
+    try {
+      payloadJson(payload, maxPayloadBytes);
+      return null;
+    } catch (error) {
+      return bad((error as Error).message);
+    }
+  };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -56,7 +66,7 @@ export function parseInputLine(queue: string, text: string, line: number, defaul
     return bad(`not valid JSON (${(error as Error).message}): ${text.slice(0, 80)}`);
   }
   if (!isObject(value) || !('payload' in value) || !Object.keys(value).every((k) => ENVELOPE_KEYS.has(k))) {
-    return { ok: true, line, payload: value, options: defaults };
+    return payloadFits(value) ?? { ok: true, line, payload: value, options: defaults };
   }
   const { id, options } = value;
   if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') {
@@ -71,11 +81,11 @@ export function parseInputLine(queue: string, text: string, line: number, defaul
   } catch (error) {
     return bad((error as Error).message);
   }
-  return { ok: true, line, payload: value.payload, options: merged };
+  return payloadFits(value.payload) ?? { ok: true, line, payload: value.payload, options: merged };
 }
 
 /** The lines of an NDJSON file ('-' = stdin), parsed one at a time. */
-export async function* readInputLines(path: string, queue: string, defaults: EnqueueOptions): AsyncGenerator<InputLine> {
+export async function* readInputLines(path: string, queue: string, defaults: EnqueueOptions, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): AsyncGenerator<InputLine> {
   let lines: AsyncIterable<string>;
   let close = async (): Promise<void> => undefined;
   if (path === '-') {
@@ -91,7 +101,7 @@ export async function* readInputLines(path: string, queue: string, defaults: Enq
     let n = 0;
     for await (const text of lines) {
       n += 1;
-      const item = parseInputLine(queue, text, n, defaults);
+      const item = parseInputLine(queue, text, n, defaults, maxPayloadBytes);
       if (item) yield item;
     }
   } finally {

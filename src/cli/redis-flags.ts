@@ -12,6 +12,8 @@ export interface RedisFlags {
   sentinels?: { host: string; port: number }[];
   sentinelName?: string;
   prefix?: string;
+  /** Only on commands that enqueue (--max-payload-bytes). */
+  maxPayloadBytes?: number;
 }
 
 export function addRedisFlags(command: Command): Command {
@@ -39,7 +41,8 @@ function parseSentinels(text: string): { host: string; port: number }[] {
 
 /** ioredis options for a Sentinel-managed master: ioredis asks the Sentinels and follows failovers. */
 function sentinelOptions(flags: RedisFlags): RedisOptions {
-  const url = new URL(flags.redis ?? defaultRedisUrl());
+  // Validated first: a bad URL is an INVALID_OPTION with its password masked, not a TypeError quoting it.
+  const url = new URL(normalizeClientOptions({ redis: flags.redis ?? defaultRedisUrl() }).redis as string);
   const options: RedisOptions = { sentinels: flags.sentinels, name: flags.sentinelName ?? 'mymaster' };
   if (url.username) options.username = decodeURIComponent(url.username);
   if (url.password) options.password = decodeURIComponent(url.password);
@@ -53,9 +56,9 @@ function sentinelOptions(flags: RedisFlags): RedisOptions {
 export function openRedisSession(flags: RedisFlags): RedisSession {
   if (flags.sentinels && flags.cluster) throw new DroverError('INVALID_OPTION', '--sentinels and --cluster do not go together');
   const redis = flags.sentinels ? sentinelOptions(flags) : flags.redis;
-  const options = normalizeClientOptions({ redis, cluster: flags.cluster === true, prefix: flags.prefix });
+  const options = normalizeClientOptions({ redis, cluster: flags.cluster === true, prefix: flags.prefix, maxPayloadBytes: flags.maxPayloadBytes });
   const connection: OwnedConnection = openConnection(options);
-  const backend = new RedisBackend({ redis: connection.redis, prefix: options.prefix });
+  const backend = new RedisBackend({ redis: connection.redis, prefix: options.prefix, maxPayloadBytes: options.maxPayloadBytes });
   return {
     redis: connection.redis,
     backend,

@@ -2,6 +2,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { DroverError } from '../errors.js';
 import { DEFAULT_PREFIX } from '../queue/redis/keys.js';
+import { normalizeMaxPayloadBytes } from '../queue/redis/options.js';
+import { redactUrl } from './redact-url.js';
 
 export interface ClientOptions {
   /**
@@ -14,12 +16,18 @@ export interface ClientOptions {
   cluster?: boolean;
   /** Prefix of every key; must match the supervisors'. @defaultValue 'drover:' */
   prefix?: string;
+  /**
+   * Largest payload enqueue accepts, in bytes of its JSON text; a bigger one is refused with
+   * PAYLOAD_TOO_LARGE before anything is sent. @defaultValue 16777216 (16 MiB)
+   */
+  maxPayloadBytes?: number;
 }
 
 export interface NormalizedClientOptions {
   redis: string | RedisOptions | Redis | Cluster;
   cluster: boolean;
   prefix: string;
+  maxPayloadBytes: number;
 }
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -56,10 +64,10 @@ export function normalizeClientOptions(value: unknown): NormalizedClientOptions 
     try {
       url = new URL(redis);
     } catch {
-      throw new DroverError('INVALID_OPTION', `redis: expected a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`);
+      throw new DroverError('INVALID_OPTION', `redis: expected a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(redis))}`);
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-      throw new DroverError('INVALID_OPTION', `redis: expected a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`);
+      throw new DroverError('INVALID_OPTION', `redis: expected a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(redis))}`);
     }
   } else if (typeof redis !== 'object' || redis === null) {
     throw new DroverError('INVALID_OPTION', `redis: expected a URL, ioredis options or a connection, got ${String(redis)}`);
@@ -68,5 +76,5 @@ export function normalizeClientOptions(value: unknown): NormalizedClientOptions 
   if (typeof cluster !== 'boolean') {
     throw new DroverError('INVALID_OPTION', `cluster: expected a boolean, got ${JSON.stringify(cluster)}`);
   }
-  return { redis, cluster, prefix: o.prefix ?? DEFAULT_CLIENT_OPTIONS.prefix };
+  return { redis, cluster, prefix: o.prefix ?? DEFAULT_CLIENT_OPTIONS.prefix, maxPayloadBytes: normalizeMaxPayloadBytes(o.maxPayloadBytes) };
 }

@@ -209,7 +209,10 @@ export class HandlerProcess {
         return;
       case 'stray':
         this.counters.strayLines += 1;
-        for (const task of this.#inFlight.values()) task.lastStray = line.text;
+        for (const task of this.#inFlight.values()) {
+          task.lastStray = line.text;
+          task.lastStrayWhy = line.why;
+        }
         this.#log.warn({ stdout: line.text.slice(0, 2000), why: line.why }, 'handler output (not a protocol message)');
         return;
     }
@@ -250,7 +253,7 @@ export class HandlerProcess {
   }
 
   #onTimeout(task: InFlightTask): void {
-    const stray = task.lastStray === undefined ? '' : ` (its last non-protocol output: ${JSON.stringify(task.lastStray.slice(0, 200))})`;
+    const stray = task.lastStray === undefined ? '' : ` (its last non-protocol output, ${task.lastStrayWhy ?? 'not a reply'}: ${JSON.stringify(task.lastStray.slice(0, 200))})`;
     task.fail({ message: `task timed out after ${task.attempt.timeoutMs} ms${stray}`, type: 'Timeout', reason: 'timeout' }, true);
     this.#sendCancel(task);
   }

@@ -14,6 +14,8 @@ export class InFlightTask {
   settled = false;
   /** The last stray stdout line seen while this task ran, quoted in a timeout message. */
   lastStray: string | undefined;
+  /** Why that line was not a protocol message ("invalid JSON", …). */
+  lastStrayWhy: string | undefined;
   #resolve!: (outcome: AttemptOutcome) => void;
   #timeout: NodeJS.Timeout | undefined;
   #cancelGrace: NodeJS.Timeout | undefined;

@@ -78,6 +78,7 @@ export function parseHandlerLine(text: string): HandlerLine {
     }
     return { kind: 'result', message: value as unknown as ResultMessage };
   }
+  if (taskId !== undefined) return { kind: 'stray', text, why: `"task_id" must be a string, got ${JSON.stringify(taskId)}` };
   return { kind: 'stray', text, why: 'JSON object without task_id or status' };
 }
 

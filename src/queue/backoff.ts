@@ -1,4 +1,5 @@
 import { DroverError } from '../errors.js';
+import { showValue } from './show-value.js';
 
 /** How long to wait before the next attempt of a failed task (batch and Redis alike). */
 export interface BackoffOptions {
@@ -20,7 +21,7 @@ export const DEFAULT_BACKOFF: Readonly<Required<BackoffOptions>> = {
 };
 
 function invalid(option: string, expected: string, value: unknown): DroverError {
-  return new DroverError('INVALID_OPTION', `${option}: expected ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+  return new DroverError('INVALID_OPTION', `${option}: expected ${expected}, got ${showValue(value)}`);
 }
 
 function int(option: string, value: unknown, min: number): number {

@@ -18,7 +18,7 @@ import { DEFAULT_PREFIX } from './keys.js';
 import { type ExtendResult, type RecoverOptions, type RecoverResult, extendLeases, recover } from './leases.js';
 import { type ClaimOptions, type FailState, claim, complete, fail, requeue } from './lifecycle.js';
 import { checkMaxmemoryPolicy } from './maxmemory.js';
-import type { EnqueueOptions, QueueDefaults } from './options.js';
+import { type EnqueueOptions, type QueueDefaults, normalizeMaxPayloadBytes } from './options.js';
 import { guard } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
 import { type QueueStats, queueStats } from './stats.js';
@@ -43,6 +43,8 @@ export interface RedisBackendOptions {
   redis: Redis | Cluster;
   /** Prefix of every key; must not contain '{' or '}'. @defaultValue 'drover:' */
   prefix?: string;
+  /** Largest payload enqueue accepts, in bytes of JSON (PAYLOAD_TOO_LARGE above). @defaultValue 16777216 (16 MiB) */
+  maxPayloadBytes?: number;
 }
 
 export const DEFAULT_BACKEND_OPTIONS: Readonly<{ prefix: string }> = { prefix: DEFAULT_PREFIX };
@@ -52,9 +54,11 @@ export class RedisBackend {
   private readonly subscriber: Subscriber;
   private readonly waiter: WorkWaiter;
   private readonly eventConnections = new Set<RedisClient>();
+  private readonly maxPayloadBytes: number;
 
   constructor(opts: RedisBackendOptions) {
     this.ctx = createContext(opts.redis, opts.prefix ?? DEFAULT_BACKEND_OPTIONS.prefix);
+    this.maxPayloadBytes = normalizeMaxPayloadBytes(opts.maxPayloadBytes);
     this.subscriber = new Subscriber(opts.redis);
     this.waiter = new WorkWaiter(this.ctx);
   }
@@ -69,12 +73,12 @@ export class RedisBackend {
   }
 
   enqueue(queue: string, payload: unknown, opts?: EnqueueOptions): Promise<EnqueueResult> {
-    return this.guard('enqueue', () => enqueue(this.ctx, queue, payload, opts));
+    return this.guard('enqueue', () => enqueue(this.ctx, queue, payload, opts, this.maxPayloadBytes));
   }
 
   /** One pipeline; results in item order. */
   enqueueMany(queue: string, items: { payload: unknown; options?: EnqueueOptions }[]): Promise<EnqueueResult[]> {
-    return this.guard('enqueueMany', () => enqueueMany(this.ctx, queue, items));
+    return this.guard('enqueueMany', () => enqueueMany(this.ctx, queue, items, this.maxPayloadBytes));
   }
 
   /** Merges into the queue's defaults stored in Redis (apply to tasks enqueued afterwards). */

@@ -2,7 +2,9 @@ import { DroverError } from '../../errors.js';
 /** enqueue / enqueueMany and the per-queue defaults stored in Redis. */
 import { assertQueueName, makeTaskId } from './keys.js';
 import { type BackendContext, runQueueScript } from './context.js';
+import { payloadJson } from './payload.js';
 import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
   type EnqueueOptions,
   type NormalizedEnqueueOptions,
   type QueueDefaults,
@@ -18,12 +20,12 @@ export interface EnqueueResult {
   created: boolean;
 }
 
-function enqueueArgs(queue: string, payload: unknown, o: NormalizedEnqueueOptions): ScriptArg[] {
+function enqueueArgs(queue: string, payload: unknown, o: NormalizedEnqueueOptions, maxPayloadBytes: number): ScriptArg[] {
   const opt = (v: number | string | undefined): ScriptArg => (v === undefined ? '' : v);
   return [
     makeTaskId(queue, o.id),
     queue,
-    toJson(payload, 'payload'),
+    payloadJson(payload, maxPayloadBytes),
     o.priority,
     o.delayMs,
     opt(o.runAt),
@@ -50,9 +52,10 @@ export async function enqueue(
   queue: string,
   payload: unknown,
   options?: EnqueueOptions,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): Promise<EnqueueResult> {
   assertQueueName(queue);
-  const args = enqueueArgs(queue, payload, normalizeEnqueueOptions(options));
+  const args = enqueueArgs(queue, payload, normalizeEnqueueOptions(options), maxPayloadBytes);
   return parseEnqueue(await runQueueScript(ctx, 'enqueue', queue, args));
 }
 
@@ -61,12 +64,13 @@ export async function enqueueMany(
   ctx: BackendContext,
   queue: string,
   items: readonly { payload: unknown; options?: EnqueueOptions }[],
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): Promise<EnqueueResult[]> {
   assertQueueName(queue);
   // Every item is checked before anything is sent: a bad item enqueues nothing, and says which it is.
   const argLists = items.map((item, i) => {
     try {
-      return enqueueArgs(queue, item.payload, normalizeEnqueueOptions(item.options));
+      return enqueueArgs(queue, item.payload, normalizeEnqueueOptions(item.options), maxPayloadBytes);
     } catch (error) {
       if (error instanceof DroverError) throw new DroverError(error.code, `items[${i}]: ${error.message}`, { cause: error });
       throw error;

@@ -4,6 +4,7 @@
  */
 import { DroverError } from '../../errors.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, normalizeBackoff } from '../backoff.js';
+import { showValue } from '../show-value.js';
 
 export { type BackoffOptions, DEFAULT_BACKOFF, normalizeBackoff };
 
@@ -90,13 +91,7 @@ export const DEFAULT_QUEUE_DEFAULTS: Readonly<
 };
 
 function invalid(option: string, expected: string, value: unknown): DroverError {
-  let shown: string;
-  try {
-    shown = JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
-  }
-  return new DroverError('INVALID_OPTION', `${option}: expected ${expected}, got ${shown}`);
+  return new DroverError('INVALID_OPTION', `${option}: expected ${expected}, got ${showValue(value)}`);
 }
 
 function int(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -113,10 +108,20 @@ function str(option: string, value: unknown, maxLength: number): string {
   return value;
 }
 
+/** Every option name of EnqueueOptions: anything else is refused (a typo such as `timeout` would be ignored silently). */
+const ENQUEUE_OPTION_NAMES: ReadonlySet<string> = new Set<keyof EnqueueOptions>([
+  'priority', 'delayMs', 'runAt', 'maxRetries', 'backoff', 'timeoutMs', 'idempotencyKey', 'resultTtlMs', 'type', 'meta', 'id',
+]);
+
 export function normalizeEnqueueOptions(value: unknown): NormalizedEnqueueOptions {
   if (value === undefined) return { ...DEFAULT_ENQUEUE_OPTIONS };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('options', 'an object', value);
+  }
+  for (const name of Object.keys(value)) {
+    if (!ENQUEUE_OPTION_NAMES.has(name)) {
+      throw new DroverError('INVALID_OPTION', `options: unknown option ${JSON.stringify(name)} (expected one of ${[...ENQUEUE_OPTION_NAMES].join(', ')})`);
+    }
   }
   const o = value as EnqueueOptions;
   const out: NormalizedEnqueueOptions = {
@@ -158,6 +163,18 @@ export function normalizeQueueDefaults(value: unknown): NormalizedQueueDefaults 
   if (d.keepFailed !== undefined) out.keepFailed = int('keepFailed', d.keepFailed, 0);
   if (d.eventsMaxLen !== undefined) out.eventsMaxLen = int('eventsMaxLen', d.eventsMaxLen, 1);
   return out;
+}
+
+/**
+ * Largest payload a client enqueues, in bytes of its JSON text (UTF-8): 16 MiB. Redis would take
+ * up to 512 MB, but every byte is held in Redis memory and written to a handler's stdin as one
+ * line (the Node SDK reads lines of at most 64 MiB); big inputs belong in object storage, with
+ * their URL in the payload. Raise it per client with `maxPayloadBytes` (CLI: --max-payload-bytes).
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+export function normalizeMaxPayloadBytes(value: unknown): number {
+  return value === undefined ? DEFAULT_MAX_PAYLOAD_BYTES : int('maxPayloadBytes', value, 1);
 }
 
 /** Checks a positive millisecond duration argument (leaseMs, ttlMs, timeouts). */

@@ -20,7 +20,7 @@ import { FAILURE_REASONS, type TaskState } from '../task.js';
 import { DEFAULT_EVENTS_OPTIONS } from './task-events.js';
 import { TERMINAL_STATES } from './task-info.js';
 import { CHANNEL_NAMES, DEFAULT_PREFIX, KeySpace, QUEUE_KEY_NAMES, SUPERVISOR_KEY_NAMES } from './keys.js';
-import { DEFAULT_BACKOFF, DEFAULT_ENQUEUE_OPTIONS, DEFAULT_QUEUE_DEFAULTS, PRIORITY_MAX, PRIORITY_MIN } from './options.js';
+import { DEFAULT_BACKOFF, DEFAULT_ENQUEUE_OPTIONS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_QUEUE_DEFAULTS, PRIORITY_MAX, PRIORITY_MIN } from './options.js';
 import { SCRIPT_STATUS_CODES } from './redis-errors.js';
 import { LUA_CONSTANTS, SCRIPT_NAMES, scripts } from './scripts.js';
 
@@ -36,6 +36,7 @@ type Exhaustive<Union, List extends readonly Union[]> = [Exclude<Union, List[num
 const ERROR_CODES = [
   'INVALID_OPTION',
   'INVALID_INPUT',
+  'PAYLOAD_TOO_LARGE',
   'PROTOCOL_ERROR',
   'LOAD_FAILED',
   'UNHEALTHY',
@@ -169,6 +170,7 @@ export function buildScriptBundle(): Record<string, unknown> {
       backoffDefault: { ...DEFAULT_BACKOFF },
       backoffTypes: ['exponential', 'fixed'],
       queueDefaults: { ...DEFAULT_QUEUE_DEFAULTS, backoff: { ...DEFAULT_QUEUE_DEFAULTS.backoff } },
+      maxPayloadBytesDefault: DEFAULT_MAX_PAYLOAD_BYTES,
     },
     tasks: {
       states: ALL_TASK_STATES,

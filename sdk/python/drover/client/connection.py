@@ -1,6 +1,7 @@
 """Opening (and closing) the Redis connection a Client owns (src/client/connection.ts)."""
 
 import os
+import re
 from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 
@@ -30,6 +31,17 @@ def is_cluster(conn: Any) -> bool:
     return isinstance(conn, RedisCluster)
 
 
+_USERINFO = re.compile(r"//([^/\s]*)@")
+
+
+def redact_url(text: str) -> str:
+    """The URL with its password (or a lone user part) masked as ``***`` (src/client/redact-url.ts)."""
+    def mask(m):
+        user, colon, _ = m.group(1).partition(":")
+        return "//%s:***@" % user if colon else "//***@"
+    return _USERINFO.sub(mask, text)
+
+
 def check_url(url: Any) -> str:
     if not isinstance(url, str):
         raise DroverError("INVALID_OPTION", "url: expected a redis:// or rediss:// URL, got %s" % show(url))
@@ -38,7 +50,7 @@ def check_url(url: Any) -> str:
     except ValueError:
         scheme = ""
     if scheme not in ("redis", "rediss"):
-        raise DroverError("INVALID_OPTION", "url: expected a redis:// or rediss:// URL, got %s" % show(url))
+        raise DroverError("INVALID_OPTION", "url: expected a redis:// or rediss:// URL, got %s" % show(redact_url(url)))
     return url
 
 

@@ -24,9 +24,11 @@ def js_length(text: str) -> int:
 
 
 def show(value) -> str:
-    """A value as JSON.stringify shows it in an error message."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return "null"
+    """A value as src/queue/show-value.ts shows it in an error message: JSON, NaN and Infinity by name."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):

@@ -15,6 +15,8 @@ from .errors import DroverError
 from .keys import js_length, make_task_id, show
 
 _BACKOFF_DEFAULT = OPTIONS["backoffDefault"]
+#: Largest payload enqueue accepts, in bytes of its JSON text (src/queue/redis/options.ts).
+DEFAULT_MAX_PAYLOAD_BYTES = OPTIONS["maxPayloadBytesDefault"]
 _BACKOFF_TYPES = tuple(OPTIONS["backoffTypes"])
 
 
@@ -131,10 +133,23 @@ def to_json(value: Any, what: str) -> str:
         raise DroverError("INVALID_INPUT", "%s is not JSON-serializable: %s" % (what, e), e)
 
 
+def payload_json(payload: Any, max_bytes: int) -> str:
+    """The payload's JSON text; PAYLOAD_TOO_LARGE over ``max_bytes`` bytes (src/queue/redis/payload.ts)."""
+    text = to_json(payload, "payload")
+    if len(text) * 4 > max_bytes:  # a code point takes at most 4 bytes of UTF-8: short texts skip the count
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            raise DroverError("PAYLOAD_TOO_LARGE", "payload: %d bytes of JSON, over the limit of %d bytes "
+                              "(max_payload_bytes); put large data in object storage and enqueue its URL, "
+                              "or raise the limit" % (size, max_bytes))
+    return text
+
+
 ScriptArg = Union[str, int]
 
 
-def enqueue_args(queue: str, payload: Any, o: Mapping[str, Any]) -> List[ScriptArg]:
+def enqueue_args(queue: str, payload: Any, o: Mapping[str, Any],
+                 max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES) -> List[ScriptArg]:
     """ARGV of enqueue.lua, as enqueueArgs in src/queue/redis/enqueue.ts builds it."""
 
     def opt(v):
@@ -144,7 +159,7 @@ def enqueue_args(queue: str, payload: Any, o: Mapping[str, Any]) -> List[ScriptA
     return [
         make_task_id(queue, o["id"]),
         queue,
-        to_json(payload, "payload"),
+        payload_json(payload, max_payload_bytes),
         o["priority"],
         o["delay_ms"],
         opt(o["run_at"]),

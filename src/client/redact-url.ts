@@ -1,0 +1,12 @@
+/**
+ * A Redis URL as logs and error messages may show it: the password (and a lone user part,
+ * which ioredis may send as a password) replaced by `***`. Works on text that does not parse
+ * as a URL too (`http://:pw@host`, `redis//u:pw@h`), since those are the ones errors quote.
+ */
+export function redactUrl(text: string): string {
+  // Greedy up to the last '@' before the path: an unencoded '@' in a password stays hidden.
+  return text.replace(/\/\/([^/\s]*)@/g, (_match, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon === -1 ? '//***@' : `//${userinfo.slice(0, colon)}:***@`;
+  });
+}
