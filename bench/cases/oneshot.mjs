@@ -1,0 +1,14 @@
+// One-shot: a Python process per task through `drover run --mode oneshot -c 2` (the Redis path),
+// against spawning the same interpreter and file per task, 2 at a time, with no Redis (the floor).
+import { BENCH } from '../lib/env.mjs';
+import { droverDrain } from '../lib/drain.mjs';
+import { spawnPerTask } from '../floor/spawn-per-task.mjs';
+
+export function contenders(ctx) {
+  const { url, oneshotTasks: tasks, python } = ctx;
+  const handler = [python, `${BENCH}handlers/oneshot.py`];
+  return [
+    { name: 'drover-oneshot-python', what: 'drover run --mode oneshot -c 2, plain one-shot Python', tasks, once: () => droverDrain({ url, tasks, handler, mode: 'oneshot', tag: 'oneshot' }) },
+    { name: 'floor-spawn-per-task', what: 'spawn python oneshot.py per task, 2 at a time, no Redis', tasks, once: () => spawnPerTask({ tasks, command: python, args: [`${BENCH}handlers/oneshot.py`] }) },
+  ];
+}

@@ -1,0 +1,109 @@
+// "Enqueue to last result" for Redis-backed contenders: enqueue N tasks, then watch a counter.
+import { Redis } from 'ioredis';
+import { Client } from '../../dist/src/index.js';
+import { now, sleep } from './env.mjs';
+import { deleteMatching, uniquePrefix } from './redis.mjs';
+import { cpuMeter, startDrover, startProcess } from './procs.mjs';
+import { BENCH } from './env.mjs';
+
+export const CHUNK = 1000;
+export const QUEUE = 'bench';
+
+/** Generous bound: a contender that stalls fails the case instead of hanging the suite. */
+export const drainTimeoutMs = (tasks) => Math.max(60_000, tasks * 20);
+
+/**
+ * Polls `read()` every `everyMs` until it returns >= n; returns the number of polls (so the
+ * bench can subtract its own commands from INFO commandstats).
+ */
+export async function waitForCount(read, n, { timeoutMs, everyMs = 5, what = 'completions' }) {
+  const deadline = Date.now() + timeoutMs;
+  let polls = 0;
+  for (;;) {
+    polls += 1;
+    const got = await read();
+    if (got >= n) return polls;
+    if (Date.now() > deadline) throw new Error(`timed out: ${got}/${n} ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+const payloads = (from, count) => Array.from({ length: count }, (_, j) => ({ payload: { i: from + j } }));
+
+/** Enqueues `tasks` with Client.enqueueMany in chunks; returns when all are in Redis. */
+export async function droverEnqueue(client, tasks, queue = QUEUE) {
+  for (let i = 0; i < tasks; i += CHUNK) await client.enqueueMany(queue, payloads(i, Math.min(CHUNK, tasks - i)));
+}
+
+/** Reads drover's completed total straight from the stats hash (one HGET, cheaper than stats()). */
+export function droverCompleted(redis, prefix, queue = QUEUE) {
+  const key = `${prefix}{${queue}}:stats`;
+  return async () => {
+    const [completed, failed] = await redis.hmget(key, 'completed', 'failed');
+    if (Number(failed) > 0) throw new Error(`${failed} tasks failed in ${key}`);
+    return Number(completed ?? 0);
+  };
+}
+
+/**
+ * One run through `drover run`: start it and wait until every handler is ready (not timed),
+ * then time enqueueMany of `tasks` tiny payloads until the last result is stored. Returns the
+ * elapsed ms and the CPU the supervisor (and its long-lived handlers) used meanwhile.
+ * `hooks.before/after` (e.g. INFO snapshots) run around the timed part.
+ */
+export async function droverDrain({ url, tasks, handler, mode = 'long', concurrency = 2, extraArgs = [], tag = 'drover', hooks = {} }) {
+  const prefix = uniquePrefix(tag);
+  const sup = await startDrover({ url, prefix, queue: QUEUE, concurrency, mode, handler, extraArgs });
+  const client = new Client({ redis: url, prefix });
+  const poll = new Redis(url);
+  try {
+    await hooks.before?.();
+    const cpu = cpuMeter(sup.proc.pid);
+    cpu.start();
+    const t0 = now();
+    await droverEnqueue(client, tasks);
+    const enqueueMs = now() - t0;
+    const polls = await waitForCount(droverCompleted(poll, prefix), tasks, { timeoutMs: drainTimeoutMs(tasks) });
+    const ms = now() - t0;
+    const used = cpu.stop();
+    await hooks.after?.({ polls, ms });
+    // One-shot handlers are gone before they can be measured: only the supervisor's CPU counts there.
+    return { ms, enqueueMs, supervisorCpuMs: used.selfMs, ...(mode === 'long' ? { handlersCpuMs: used.childrenMs } : {}) };
+  } finally {
+    await client.close();
+    poll.disconnect();
+    await sup.stop();
+    await deleteMatching(url, `${prefix}*`);
+  }
+}
+
+/** The floor worker (bench/floor/floor-worker.mjs) drained the same way as drover. */
+export async function floorDrain({ url, tasks, python, buffer, concurrency = 2, hooks = {} }) {
+  const prefix = uniquePrefix(`floor${buffer}`);
+  const base = `${prefix}{${QUEUE}}:`;
+  const worker = startProcess(process.execPath, [
+    `${BENCH}floor/floor-worker.mjs`, '--redis', url, '--prefix', prefix, '--queue', QUEUE, '-c', String(concurrency), '--buffer', String(buffer), '--', python, `${BENCH}handlers/echo.py`,
+  ]);
+  const redis = new Redis(url);
+  try {
+    await worker.waitFor('floor ready');
+    await hooks.before?.();
+    const cpu = cpuMeter(worker.proc.pid);
+    cpu.start();
+    const t0 = now();
+    for (let i = 0; i < tasks; i += CHUNK) {
+      const lines = Array.from({ length: Math.min(CHUNK, tasks - i) }, (_, j) => JSON.stringify({ task_id: `${QUEUE}:${i + j}`, payload: { i: i + j } }));
+      await redis.rpush(`${base}pending`, ...lines);
+    }
+    const enqueueMs = now() - t0;
+    const polls = await waitForCount(async () => Number((await redis.get(`${base}done`)) ?? 0), tasks, { timeoutMs: drainTimeoutMs(tasks) });
+    const ms = now() - t0;
+    const used = cpu.stop();
+    await hooks.after?.({ polls, ms });
+    return { ms, enqueueMs, supervisorCpuMs: used.selfMs, handlersCpuMs: used.childrenMs };
+  } finally {
+    redis.disconnect();
+    await worker.stop();
+    await deleteMatching(url, `${prefix}*`);
+  }
+}
