@@ -2,8 +2,11 @@ import type { Logger } from 'pino';
 
 export interface IntervalLoop {
   start(): void;
-  /** Stops the loop and waits for a run in progress to end. */
-  stop(): Promise<void>;
+  /**
+   * Stops the loop and waits for a run in progress to end, at most `maxWaitMs` (a run stuck on
+   * an unreachable Redis must not hold a shutdown that already gave up its writes).
+   */
+  stop(maxWaitMs?: number): Promise<void>;
 }
 
 export interface IntervalLoopParams {
@@ -56,10 +59,13 @@ export function createIntervalLoop(params: IntervalLoopParams): IntervalLoop {
       stopped = false;
       tick();
     },
-    async stop() {
+    async stop(maxWaitMs = Infinity) {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      if (!running || maxWaitMs === Infinity) return running;
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise<void>((resolve) => (bound = setTimer(resolve, maxWaitMs)))]);
+      clearTimeout(bound);
     },
   };
 }

@@ -262,9 +262,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       await fetchLoop;
       await pool.stop(o.shutdownGraceMs);
       while (settling.size > 0) await Promise.all([...settling]);
-      await Promise.all([heartbeat.stop(), recoverer.stop(), registration.stop()]);
-      await unsubscribe?.();
-      await backend.unregisterSupervisor(o.id).catch(() => undefined);
+      // The rest (background runs in flight, unsubscribing, unregistering) gets until the write
+      // deadline, at least 1 s: a Redis that stays down must not hold the exit much longer.
+      const restMs = Math.max(1000, stopDeadline - Date.now());
+      await Promise.all([heartbeat.stop(restMs), recoverer.stop(restMs), registration.stop(restMs)]);
+      await atMost(restMs, (unsubscribe?.() ?? Promise.resolve()).then(() => backend.unregisterSupervisor(o.id)));
       log.info(counters, 'supervisor stopped');
     },
     stats: () => ({ id: o.id, ...counters, active: held.size }),
@@ -283,4 +285,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       eventWrites.set(task, write);
     },
   };
+}
+
+/** Waits for `work` (its failure ignored), at most `ms`. */
+async function atMost(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

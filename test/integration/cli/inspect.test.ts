@@ -45,10 +45,14 @@ describe('drover get / cancel / stats / dead', () => {
   });
 
   it('get of an unknown id exits 4 with TASK_NOT_FOUND', async () => {
-    for (const id of ['img:no-such-task', 'not-a-drover-id']) {
+    const expected: Record<string, string> = {
+      'img:no-such-task': 'drover: task img:no-such-task not found',
+      'not-a-drover-id': 'drover: task not-a-drover-id is not a drover task id (expected <queue>:<suffix>',
+    };
+    for (const [id, message] of Object.entries(expected)) {
       const run = await drover(f, ['get', id]);
       expect(run.exitCode).toBe(4);
-      expect(run.stderr).toContain(`drover: task ${id} not found`);
+      expect(run.stderr).toContain(message);
       expect(run.stderr).toContain('[TASK_NOT_FOUND]');
       expect(run.stdout).toBe('');
     }
