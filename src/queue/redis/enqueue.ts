@@ -76,9 +76,18 @@ export async function enqueueMany(
       throw error;
     }
   });
-  const replies = await ctx.scripts.enqueue.runMany(ctx.redis, ctx.keys.queue(queue), ctx.keys.channels(queue), argLists);
-  return replies.map(parseEnqueue);
+  // One script call per chunk: one clock read, one defaults read and one wake per chunk. Chunks
+  // keep each call short (Redis runs a script without interruption).
+  const chunks: Promise<unknown>[] = [];
+  for (let i = 0; i < argLists.length; i += ENQUEUE_CHUNK) {
+    chunks.push(runQueueScript(ctx, 'enqueue-many', queue, argLists.slice(i, i + ENQUEUE_CHUNK).flat()));
+  }
+  const replies = await Promise.all(chunks);
+  return replies.flatMap((reply) => asArray(reply, 'enqueue-many reply').map(parseEnqueue));
 }
+
+/** Tasks per enqueue-many script call. */
+const ENQUEUE_CHUNK = 500;
 
 /** Merges the given defaults into the queue's stored defaults. */
 export async function setQueueDefaults(ctx: BackendContext, queue: string, defaults: QueueDefaults): Promise<void> {

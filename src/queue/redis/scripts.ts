@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { DroverError } from '../../errors.js';
 import { CHANNEL_NAMES, QUEUE_KEY_NAMES, SUPERVISOR_KEY_NAMES } from './keys.js';
 import { DEFAULT_QUEUE_DEFAULTS, PRIORITY_MAX, REQUEST_ID_MAX_LENGTH } from './options.js';
@@ -47,6 +47,7 @@ export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
 
 export const SCRIPT_NAMES = [
   'enqueue',
+  'enqueue-many',
   'claim',
   'complete',
   'fail',
@@ -126,45 +127,6 @@ export class LuaScript {
       if (!isNoScript(error)) throw error;
       return await client.eval(this.source, numKeys, ...rest);
     }
-  }
-
-  /** Runs the script once per argument list in one pipeline (all keys must share one slot). */
-  async runMany(
-    client: RedisClient,
-    keys: Readonly<Record<string, string>>,
-    channels: Readonly<Record<string, string>>,
-    argLists: readonly (readonly ScriptArg[])[],
-  ): Promise<unknown[]> {
-    if (argLists.length === 0) return [];
-    const all = argLists.map((args) => this.argv(keys, channels, args));
-    const exec = async (useEval: boolean, indexes: number[]): Promise<[Error | null, unknown][]> => {
-      const pipeline: ChainableCommander = client.pipeline();
-      for (const i of indexes) {
-        const [numKeys, ...rest] = all[i]!;
-        if (useEval) pipeline.eval(this.source, numKeys, ...rest);
-        else pipeline.evalsha(this.sha, numKeys, ...rest);
-      }
-      const replies = await pipeline.exec();
-      if (replies === null) throw new DroverError('CONNECTION_ERROR', `script ${this.name}: pipeline aborted`);
-      return replies;
-    };
-    const indexes = all.map((_, i) => i);
-    const first = await exec(false, indexes);
-    const out: unknown[] = new Array<unknown>(all.length);
-    const missing: number[] = [];
-    first.forEach(([err, value], i) => {
-      if (err && isNoScript(err)) missing.push(i);
-      else if (err) throw err;
-      else out[i] = value;
-    });
-    if (missing.length > 0) {
-      const second = await exec(true, missing);
-      second.forEach(([err, value], j) => {
-        if (err) throw err;
-        out[missing[j]!] = value;
-      });
-    }
-    return out;
   }
 }
 

@@ -1,5 +1,5 @@
 """Runs the bundled Lua scripts: EVALSHA, falling back to EVAL on NOSCRIPT (a fresh server,
-a failover, another Cluster node), exactly as LuaScript.run / runMany in scripts.ts."""
+a failover, another Cluster node), exactly as LuaScript.run in scripts.ts."""
 
 from typing import Any, List, Mapping, Sequence
 

@@ -35,14 +35,19 @@ end
 -- The queue's defaults hash, read once per script run (it is small, and finishing a task
 -- needs up to three of its fields).
 local defaults_cache
--- A per-queue default from Q.defaults, else the built-in value.
-local function queue_default(field, builtin)
+-- A per-queue default from Q.defaults as stored (a string), or nil.
+local function queue_default_raw(field)
   if not defaults_cache then
     defaults_cache = {}
     local flat = redis.call('HGETALL', Q.defaults)
     for i = 1, #flat, 2 do defaults_cache[flat[i]] = flat[i + 1] end
   end
-  local v = defaults_cache[field]
+  return defaults_cache[field]
+end
+
+-- A per-queue default from Q.defaults, else the built-in value.
+local function queue_default(field, builtin)
+  local v = queue_default_raw(field)
   if v then return tonumber(v) end
   return builtin
 end

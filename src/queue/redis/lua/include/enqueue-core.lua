@@ -1,0 +1,63 @@
+-- enqueue-core.lua: creating one task (needs common). Uses Q.pending, Q.scheduled, Q.defaults,
+-- Q.counters, Q.wake, Q.taskPrefix, Q.idemPrefix.
+
+-- A: one task's 16 arguments (see enqueue.lua). Returns {created (1/0), id, state} and, as a
+-- second value, whether a pending task was added (the caller wakes a supervisor once).
+local function enqueue_one(A, now)
+  local id = A[1]
+  local tk = Q.taskPrefix .. id
+  local idem = A[14]
+  if idem ~= '' then
+    local existing = redis.call('GET', Q.idemPrefix .. idem)
+    if existing then
+      local st = redis.call('HGET', Q.taskPrefix .. existing, 'state')
+      if st then return {0, existing, st}, false end
+    end
+  end
+  local current = redis.call('HGET', tk, 'state')
+  if current then return {0, id, current}, false end
+
+  local function pick(arg, field, builtin)
+    if arg ~= '' then return arg end
+    return queue_default_raw(field) or builtin
+  end
+  local max_retry = pick(A[7], 'maxRetries', C.MAX_RETRIES)
+  local timeout = pick(A[8], 'timeoutMs', C.TIMEOUT_MS)
+  local backoff = {A[9], A[10], A[11], A[12]}
+  if A[9] == '' then
+    if queue_default_raw('bType') then
+      backoff = {queue_default_raw('bType'), queue_default_raw('bBase'), queue_default_raw('bMax'), queue_default_raw('bJitter')}
+    else
+      backoff = {C.BACKOFF_TYPE, C.BACKOFF_BASE_MS, C.BACKOFF_MAX_MS, C.BACKOFF_JITTER}
+    end
+  end
+
+  local run_at = now
+  if A[6] ~= '' then
+    run_at = tonumber(A[6])
+  elseif tonumber(A[5]) > 0 then
+    run_at = now + tonumber(A[5])
+  end
+  local state = 'pending'
+  if run_at > now then state = 'scheduled' else run_at = now end
+
+  redis.call('HSET', tk, 'id', id, 'queue', A[2], 'state', state, 'payload', A[3], 'priority', A[4],
+    'maxRetry', max_retry, 'retryCount', 0, 'attempts', 0, 'timeoutMs', timeout,
+    'bType', backoff[1], 'bBase', backoff[2], 'bMax', backoff[3], 'bJitter', backoff[4],
+    'enqueuedAt', fmt(now), 'runAt', fmt(run_at))
+  if A[13] ~= '' then redis.call('HSET', tk, 'resultTtlMs', A[13]) end
+  if A[15] ~= '' then redis.call('HSET', tk, 'type', A[15]) end
+  if A[16] ~= '' then redis.call('HSET', tk, 'meta', A[16]) end
+  if idem ~= '' then
+    redis.call('HSET', tk, 'idem', idem)
+    redis.call('SET', Q.idemPrefix .. idem, id)
+  end
+
+  if state == 'scheduled' then
+    schedule(id, run_at)
+    return {1, id, state}, false
+  end
+  local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
+  redis.call('ZADD', Q.pending, fmt(pending_score(tonumber(A[4]), seq)), id)
+  return {1, id, state}, true
+end
