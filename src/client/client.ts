@@ -10,6 +10,7 @@
 import { DroverError } from '../errors.js';
 import { RedisBackend } from '../queue/redis/backend.js';
 import type { EnqueueResult } from '../queue/redis/enqueue.js';
+import { assertQueueName, makeTaskId, newIdSuffix } from '../queue/redis/keys.js';
 import type { EnqueueOptions, QueueDefaults } from '../queue/redis/options.js';
 import type { QueueStats } from '../queue/redis/stats.js';
 import type { EventsOptions, TaskStreamItem } from '../queue/redis/task-events.js';
@@ -27,6 +28,11 @@ export interface ClientWaitOptions {
 
 function notFound(id: string): DroverError {
   return new DroverError('TASK_NOT_FOUND', `task ${id} not found (unknown, deleted or expired)`);
+}
+
+/** The enqueue of run() matched an existing task (idempotency key): wait for that one. */
+class OtherTask {
+  constructor(readonly id: string) {}
 }
 
 export class Client {
@@ -78,8 +84,21 @@ export class Client {
    */
   async run<R = unknown>(queue: string, payload: unknown, options: EnqueueOptions & ClientWaitOptions = {}): Promise<R> {
     const { timeout, ...enqueueOptions } = options;
-    const { id } = await this.enqueue(queue, payload, enqueueOptions);
-    const info = await this.wait(id, timeout === undefined ? {} : { timeout });
+    // The id is chosen here so that the wait can subscribe while the enqueue is in flight (one
+    // round trip less). An idempotency key may answer with another task's id: wait for that one.
+    assertQueueName(queue);
+    const suffix = enqueueOptions.id ?? newIdSuffix();
+    const chosen = makeTaskId(queue, suffix);
+    const enqueued = this.enqueue(queue, payload, { ...enqueueOptions, id: suffix }).then(({ id }) => {
+      if (id !== chosen) throw new OtherTask(id);
+    });
+    let info: TaskInfo;
+    try {
+      info = await this.backendInstance.wait(chosen, { timeoutMs: timeout, after: enqueued });
+    } catch (error) {
+      if (!(error instanceof OtherTask)) throw error;
+      info = await this.wait(error.id, timeout === undefined ? {} : { timeout });
+    }
     if (info.state !== 'completed') throw new TaskFailedError(info);
     return info.result as R;
   }

@@ -14,6 +14,11 @@ import { guard } from './redis-errors.js';
 export interface WaitOptions {
   /** Give up after this many ms with WAIT_TIMEOUT. @defaultValue undefined (wait forever) */
   timeoutMs?: number;
+  /**
+   * Read the task only once this settles (its rejection is the wait's): lets a caller subscribe
+   * while the task is still being enqueued, overlapping the two round trips.
+   */
+  after?: Promise<unknown>;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -26,7 +31,10 @@ export async function waitForTask(
 ): Promise<TaskInfo> {
   const timeoutMs = opts.timeoutMs === undefined ? undefined : nonNegativeMs('timeoutMs', opts.timeoutMs);
   const keys = ctx.keys.task(id);
-  if (!keys) throw new DroverError('TASK_NOT_FOUND', `task ${id} not found (not a drover task id)`);
+  if (!keys) {
+    opts.after?.catch(() => undefined); // its failure is not ours to report now
+    throw new DroverError('TASK_NOT_FOUND', `task ${id} not found (not a drover task id)`);
+  }
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
 
   let signalled = false;
@@ -35,7 +43,16 @@ export async function waitForTask(
     signalled = true;
     wake();
   };
-  const unsubscribe = await guard('wait', () => subscriber.subscribe(keys.done, signal));
+  const subscribed = guard('wait', () => subscriber.subscribe(keys.done, signal));
+  if (opts.after) {
+    // Both in flight at once; a failed enqueue still lets the subscription be released.
+    const [sub, after] = await Promise.allSettled([subscribed, opts.after]);
+    if (after.status === 'rejected') {
+      if (sub.status === 'fulfilled') void sub.value().catch(() => undefined);
+      throw after.reason;
+    }
+  }
+  const unsubscribe = await subscribed;
   const offReconnect = subscriber.onReconnect(signal);
   try {
     for (;;) {

@@ -45,6 +45,16 @@ describe('Client', () => {
     expect(failed.task.state).toBe('failed');
   });
 
+  it('run() with an idempotency key of a finished task returns that task, and refuses bad input before waiting', async () => {
+    const serving = serve('idem', () => ({ result: 'first' }));
+    expect(await client.run('idem', 1, { idempotencyKey: 'k1', timeout: 5000 })).toBe('first');
+    await serving;
+    // Nobody serves 'idem' any more: only the existing task can answer this one.
+    expect(await client.run('idem', 2, { idempotencyKey: 'k1', timeout: 2000 })).toBe('first');
+    await expect(client.run('idem', 1, { priority: Number.NaN, timeout: 1000 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(client.run('bad queue', 1, { timeout: 1000 })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+  });
+
   it('run() throws WAIT_TIMEOUT when nobody serves the queue in time', async () => {
     await expect(client.run('nobody', 1, { timeout: 100 })).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
   });
