@@ -1,6 +1,7 @@
 /** The public view of a stored task (`get`, `wait`, `listDead`) and its parser. */
 import { FAILURE_REASONS, type FailureReason, type TaskError, type TaskState } from '../task.js';
-import type { BackoffOptions } from './options.js';
+import { DEFAULT_QUEUE_DEFAULTS, type BackoffOptions } from './options.js';
+import { queueOfTaskId } from './keys.js';
 import { parseJson } from './reply.js';
 
 export const TERMINAL_STATES: readonly TaskState[] = ['completed', 'failed', 'cancelled'];
@@ -89,12 +90,16 @@ function parseMeta(raw: string | undefined): Record<string, unknown> | undefined
     : undefined;
 }
 
-/** HGETALL of a task hash -> TaskInfo; null for an empty (missing) hash. */
-export function parseTaskInfo(h: Record<string, string>): TaskInfo | null {
-  if (!h.id || !h.state || !STATES.includes(h.state as TaskState)) return null;
+/**
+ * HGETALL of a task hash -> TaskInfo; null for an empty (missing) hash. Fields at their default
+ * are not stored (see enqueue-core.lua): the id and queue come from the key, no backoff is the
+ * built-in one.
+ */
+export function parseTaskInfo(id: string, h: Record<string, string>): TaskInfo | null {
+  if (!h.state || !STATES.includes(h.state as TaskState)) return null;
   const info: TaskInfo = {
-    id: h.id,
-    queue: h.queue ?? '',
+    id,
+    queue: queueOfTaskId(id) ?? '',
     state: h.state as TaskState,
     payload: parseJson(h.payload) ?? null,
     attempts: num(h.attempts) ?? 0,
@@ -106,12 +111,10 @@ export function parseTaskInfo(h: Record<string, string>): TaskInfo | null {
       priority: num(h.priority) ?? 0,
       maxRetries: num(h.maxRetry) ?? 0,
       timeoutMs: num(h.timeoutMs) ?? 0,
-      backoff: {
-        type: h.bType === 'fixed' ? 'fixed' : 'exponential',
-        baseMs: num(h.bBase) ?? 0,
-        maxMs: num(h.bMax) ?? 0,
-        jitter: h.bJitter === '1',
-      },
+      backoff:
+        h.bType === undefined
+          ? { ...DEFAULT_QUEUE_DEFAULTS.backoff }
+          : { type: h.bType === 'fixed' ? 'fixed' : 'exponential', baseMs: num(h.bBase) ?? 0, maxMs: num(h.bMax) ?? 0, jitter: h.bJitter === '1' },
     },
   };
   if (h.type) info.type = h.type;
@@ -126,7 +129,7 @@ export function parseTaskInfo(h: Record<string, string>): TaskInfo | null {
   if (h.owner) info.owner = h.owner;
   const optional: [NumericField, string | undefined][] = [
     ['token', h.token],
-    ['runAt', h.runAt],
+    ['runAt', h.runAt ?? h.enqueuedAt], // not stored when it is the enqueue time
     ['startedAt', h.startedAt],
     ['finishedAt', h.finishedAt],
     ['leaseExpiresAt', h.leaseUntil],

@@ -9,7 +9,7 @@ export async function getTask(ctx: BackendContext, id: string): Promise<TaskInfo
   const keys = ctx.keys.task(id);
   if (!keys) return null;
   const hash = await guard('get', () => ctx.redis.hgetall(keys.hash), ctx.redis);
-  return parseTaskInfo(hash);
+  return parseTaskInfo(id, hash);
 }
 
 /** Dead (failed) tasks, most recently failed first; entries that already expired are skipped. */
@@ -29,9 +29,9 @@ export async function listDead(
   for (const id of ids) pipeline.hgetall(q.taskPrefix + id);
   const replies = (await pipeline.exec()) ?? [];
   const out: TaskInfo[] = [];
-  for (const [err, value] of replies) {
+  for (const [i, [err, value]] of replies.entries()) {
     if (err) throw err;
-    const info = parseTaskInfo(value as Record<string, string>);
+    const info = parseTaskInfo(ids[i]!, value as Record<string, string>);
     if (info && info.state === 'failed') out.push(info);
   }
   return out;

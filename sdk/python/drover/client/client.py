@@ -125,7 +125,7 @@ class Client(object):
                           slot_conn=self._slot_conn(keys["pending"]))
 
     def _read_task(self, keys: TaskKeys) -> Optional[TaskInfo]:
-        return parse_task_info(self._redis.hgetall(keys.hash))
+        return parse_task_info(keys.id, self._redis.hgetall(keys.hash))
 
     # -- verbs --------------------------------------------------------------------------------
 

@@ -149,16 +149,17 @@ def decode_hash(h: Mapping[Any, Any]) -> Dict[str, str]:
     return {text(k): text(v) for k, v in h.items()}
 
 
-def parse_task_info(raw: Mapping[Any, Any]) -> Optional[TaskInfo]:
-    """HGETALL of a task hash -> TaskInfo; None for a missing (empty) hash."""
+def parse_task_info(task_id: str, raw: Mapping[Any, Any]) -> Optional[TaskInfo]:
+    """HGETALL of a task hash -> TaskInfo; None for a missing (empty) hash. Fields at their
+    default are not stored: the id and queue come from the key, no backoff is the built-in one."""
     h = decode_hash(raw)
-    if not h.get("id") or h.get("state") not in STATES:
+    if h.get("state") not in STATES:
         return None
     g = h.get
     payload = parse_json(g("payload"))
     info = TaskInfo(
-        id=h["id"],
-        queue=g("queue", ""),
+        id=task_id,
+        queue=task_id.split(":", 1)[0] if ":" in task_id else "",
         state=h["state"],
         payload=payload,
         attempts=num(g("attempts")) or 0,
@@ -170,7 +171,7 @@ def parse_task_info(raw: Mapping[Any, Any]) -> Optional[TaskInfo]:
             priority=num(g("priority")) or 0,
             max_retries=num(g("maxRetry")) or 0,
             timeout_ms=num(g("timeoutMs")) or 0,
-            backoff=Backoff(
+            backoff=Backoff() if g("bType") is None else Backoff(
                 type="fixed" if g("bType") == "fixed" else "exponential",
                 base_ms=num(g("bBase")) or 0,
                 max_ms=num(g("bMax")) or 0,
@@ -191,7 +192,7 @@ def parse_task_info(raw: Mapping[Any, Any]) -> Optional[TaskInfo]:
     if g("owner"):
         info.owner = h["owner"]
     info.token = num(g("token"))
-    info.run_at = num(g("runAt"))
+    info.run_at = num(g("runAt") if "runAt" in h else g("enqueuedAt"))  # not stored when it is the enqueue time
     info.started_at = num(g("startedAt"))
     info.finished_at = num(g("finishedAt"))
     info.lease_expires_at = num(g("leaseUntil"))

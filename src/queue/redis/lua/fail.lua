@@ -44,9 +44,9 @@ if A[5] == '1' and retry_count < (tonumber(f[4]) or 0) then
   else
     local base = tonumber(f[6]) or C.BACKOFF_BASE_MS
     local cap = tonumber(f[7]) or C.BACKOFF_MAX_MS
-    if f[5] == 'fixed' then delay = base else delay = base * math.pow(2, retry_count) end
+    if (f[5] or C.BACKOFF_TYPE) == 'fixed' then delay = base else delay = base * math.pow(2, retry_count) end
     delay = math.min(cap, delay)
-    if f[8] == '1' then delay = math.floor(delay * tonumber(A[7])) end
+    if tonumber(f[8] or C.BACKOFF_JITTER) == 1 then delay = math.floor(delay * tonumber(A[7])) end
   end
   local run_at = now + delay
   redis.call('HSET', tk, 'state', 'scheduled', 'runAt', fmt(run_at), 'finishedAs', 'scheduled', unpack(fields))

@@ -23,13 +23,12 @@ local function enqueue_one(A, now)
   end
   local max_retry = pick(A[7], 'maxRetries', C.MAX_RETRIES)
   local timeout = pick(A[8], 'timeoutMs', C.TIMEOUT_MS)
-  local backoff = {A[9], A[10], A[11], A[12]}
-  if A[9] == '' then
-    if queue_default_raw('bType') then
-      backoff = {queue_default_raw('bType'), queue_default_raw('bBase'), queue_default_raw('bMax'), queue_default_raw('bJitter')}
-    else
-      backoff = {C.BACKOFF_TYPE, C.BACKOFF_BASE_MS, C.BACKOFF_MAX_MS, C.BACKOFF_JITTER}
-    end
+  -- The backoff in force now is kept with the task; none stored means the built-in one.
+  local backoff = nil
+  if A[9] ~= '' then
+    backoff = {A[9], A[10], A[11], A[12]}
+  elseif queue_default_raw('bType') then
+    backoff = {queue_default_raw('bType'), queue_default_raw('bBase'), queue_default_raw('bMax'), queue_default_raw('bJitter')}
   end
 
   local run_at = now
@@ -41,17 +40,25 @@ local function enqueue_one(A, now)
   local state = 'pending'
   if run_at > now then state = 'scheduled' else run_at = now end
 
-  redis.call('HSET', tk, 'id', id, 'queue', A[2], 'state', state, 'payload', A[3], 'priority', A[4],
-    'maxRetry', max_retry, 'retryCount', 0, 'attempts', 0, 'timeoutMs', timeout,
-    'bType', backoff[1], 'bBase', backoff[2], 'bMax', backoff[3], 'bJitter', backoff[4],
-    'enqueuedAt', fmt(now), 'runAt', fmt(run_at))
-  if A[13] ~= '' then redis.call('HSET', tk, 'resultTtlMs', A[13]) end
-  if A[15] ~= '' then redis.call('HSET', tk, 'type', A[15]) end
-  if A[16] ~= '' then redis.call('HSET', tk, 'meta', A[16]) end
+  -- Memory per pending task: fields at their default are left out (readers assume them: no
+  -- priority = 0, no retryCount/attempts = 0, no timeoutMs = none, no backoff = the built-in
+  -- one, no runAt = enqueuedAt); the id and queue are the key itself.
+  local h = {'state', state, 'payload', A[3], 'maxRetry', max_retry, 'enqueuedAt', fmt(now)}
+  local function put(field, value) h[#h + 1] = field; h[#h + 1] = value end
+  if tonumber(A[4]) ~= 0 then put('priority', A[4]) end
+  if tonumber(timeout) ~= 0 then put('timeoutMs', timeout) end
+  if backoff then
+    put('bType', backoff[1]); put('bBase', backoff[2]); put('bMax', backoff[3]); put('bJitter', backoff[4])
+  end
+  if run_at ~= now then put('runAt', fmt(run_at)) end
+  if A[13] ~= '' then put('resultTtlMs', A[13]) end
+  if A[15] ~= '' then put('type', A[15]) end
+  if A[16] ~= '' then put('meta', A[16]) end
   if idem ~= '' then
-    redis.call('HSET', tk, 'idem', idem)
+    put('idem', idem)
     redis.call('SET', Q.idemPrefix .. idem, id)
   end
+  redis.call('HSET', tk, unpack(h))
 
   if state == 'scheduled' then
     schedule(id, run_at)
