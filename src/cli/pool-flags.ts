@@ -8,6 +8,7 @@ import { parseCount, parseDuration, parsePositive, parseSize } from './parse-uni
 export interface PoolFlags {
   concurrency: number;
   mode: ProcessMode;
+  pipeline?: number;
   loadTimeout?: number;
   maxTasksPerProcess?: number;
   maxRss?: number;
@@ -21,6 +22,7 @@ export function addPoolFlags(command: Command): Command {
   return command
     .option('-c, --concurrency <n>', 'handler processes (long-lived) or processes at once (one-shot)', parsePositive, 1)
     .option('--mode <mode>', 'long (load once, serve many) or oneshot (a process per task)', parseMode, 'long')
+    .option('--pipeline <n>', 'long-lived: tasks written ahead into each handler beyond its concurrency, so it never waits between tasks (for short tasks); 0 = off (default: 0)', parseCount)
     .option('--load-timeout <duration>', 'fail a start that is not ready after this long (default: none)', parseDuration)
     .option('--max-tasks-per-process <n>', 'recycle a process after n tasks (default: never)', parseCount)
     .option('--max-rss <size>', 'recycle a process whose memory (with its children) exceeds this, e.g. 4G', parseSize)
@@ -42,6 +44,7 @@ export function toPoolOptions(flags: PoolFlags, argv: string[], logger: Logger):
     command: { command: command ?? '', args },
     mode: flags.mode,
     concurrency: flags.concurrency,
+    pipeline: flags.pipeline,
     loadTimeoutMs: flags.loadTimeout,
     maxTasksPerProcess: flags.maxTasksPerProcess,
     maxRssBytes: flags.maxRss,

@@ -55,6 +55,7 @@ export const CONFIG_KEYS = {
 
   mode: { scope: 'both', flag: '--mode', parse: parseModeValue },
   concurrency: { scope: 'both', flag: '-c, --concurrency', parse: integer(1) },
+  pipeline: { scope: 'both', flag: '--pipeline', parse: integer(0) },
   loadTimeout: { scope: 'both', flag: '--load-timeout', parse: duration(0) },
   maxTasksPerProcess: { scope: 'both', flag: '--max-tasks-per-process', parse: integer(0) },
   maxRss: { scope: 'both', flag: '--max-rss', parse: size(0) },
@@ -79,6 +80,7 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 export const HANDLER_OPTION_KEYS = (Object.keys(CONFIG_KEYS) as ConfigKey[]).filter((k) => CONFIG_KEYS[k].scope === 'both') as (
   | 'mode'
   | 'concurrency'
+  | 'pipeline'
   | 'loadTimeout'
   | 'maxTasksPerProcess'
   | 'maxRss'

@@ -10,6 +10,8 @@ import type { QueueSpec } from '../supervisor/queue-selector.js';
 export interface HandlerOptions {
   mode?: ProcessMode;
   concurrency?: number;
+  /** Long-lived: tasks written ahead beyond a handler's concurrency (PoolOptions.pipeline). */
+  pipeline?: number;
   loadTimeout?: number;
   maxTasksPerProcess?: number;
   maxRss?: number;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { DroverError } from '../errors.js';
 import { LineWriter } from '../protocol/line-writer.js';
-import { HANDLER_ENV } from '../protocol/messages.js';
+import { HANDLER_ENV, type ResultMessage } from '../protocol/messages.js';
 import { toTaskEvent, type HandlerLine } from '../protocol/parse-handler-line.js';
 import { taskLine } from '../protocol/task-message.js';
 import type { AttemptOutcome, TaskAttempt, TaskEvent } from '../queue/task.js';
@@ -32,6 +32,8 @@ export interface HandlerProcessOptions {
   cancelGraceMs: number;
   /** After SIGTERM, how long before SIGKILL. */
   killGraceMs: number;
+  /** Long-lived: tasks written ahead beyond the declared concurrency, waiting in the handler's stdin. Ignored in one-shot mode. */
+  pipeline: number;
   logger: Logger;
   onTaskEvent?: (event: TaskEvent) => void;
 }
@@ -81,7 +83,7 @@ export class HandlerProcess {
     this.mode = opts.mode;
     this.#load = new LoadPhase(opts.mode === 'long' ? opts.loadTimeoutMs : 0, () => this.#loadTimedOut());
     this.ready = this.#load.ready;
-    this.#child = spawnHandler(opts.command, { [HANDLER_ENV.mode]: opts.mode, [HANDLER_ENV.workerId]: opts.name });
+    this.#child = spawnHandler(opts.command, { [HANDLER_ENV.mode]: opts.mode, [HANDLER_ENV.workerId]: opts.name }, opts.mode === 'long');
     this.#log = opts.logger.child({ proc: opts.name, handlerPid: this.#child.pid });
     this.#stdin = new LineWriter(this.#child.stdin);
     readHandlerOutput({ stdout: this.#child.stdout, fd3: this.#child.stdio[3] as Readable, stderr: this.#child.stderr }, opts.maxLineBytes, {
@@ -93,7 +95,7 @@ export class HandlerProcess {
       },
       onStderrLine: (line) => {
         this.#tail.push(line);
-        const only = this.#inFlight.size === 1 ? this.#inFlight.keys().next().value : undefined;
+        const only = this.#onlyStarted();
         this.#log.info(only === undefined ? { stderr: line } : { stderr: line, task: only }, 'handler stderr');
       },
       onStderrOverflow: (bytes) => this.#log.warn({ bytes }, 'handler stderr line over the maximum line size dropped'),
@@ -111,6 +113,17 @@ export class HandlerProcess {
     if (opts.mode === 'oneshot') this.#markReady(1); // a ready line is accepted but not required in one-shot mode
   }
 
+  /** The id of the one started task, if exactly one runs (a stderr line is then surely its). */
+  #onlyStarted(): string | undefined {
+    let only: string | undefined;
+    for (const [id, task] of this.#inFlight) {
+      if (!task.started) break;
+      if (only !== undefined) return undefined;
+      only = id;
+    }
+    return only;
+  }
+
   get pid(): number | undefined {
     return this.#child.pid;
   }
@@ -120,9 +133,14 @@ export class HandlerProcess {
     return this.#inFlight.size;
   }
 
-  /** Free task slots, 0 unless ready. */
+  /** Tasks it may be written beyond its declared concurrency (0 in one-shot mode). */
+  get pipeline(): number {
+    return this.mode === 'long' ? this.#opts.pipeline : 0;
+  }
+
+  /** Free task slots (written-ahead ones included), 0 unless ready. */
   get free(): number {
-    return this.state === 'ready' && !this.#terminating ? Math.max(0, this.concurrency - this.#inFlight.size) : 0;
+    return this.state === 'ready' && !this.#terminating ? Math.max(0, this.concurrency + this.pipeline - this.#inFlight.size) : 0;
   }
 
   /** Run one attempt in this process: resolves with its outcome, never rejects. Throws POOL_STOPPED if the process cannot take it (the pool only offers work to a ready process with a free slot). */
@@ -134,9 +152,31 @@ export class HandlerProcess {
     this.tasksStarted += 1;
     const task = new InFlightTask(attempt, () => this.#onTimeout(task));
     this.#inFlight.set(attempt.id, task);
-    void this.#stdin.writeLine(taskLine(attempt, task.startedAt));
+    // deadline_ms from the write time: a written-ahead task's real timeout starts later, so the
+    // handler's deadline is never later than ours (docs/protocol.md).
+    void this.#stdin.writeLine(taskLine(attempt, task.writtenAt));
     if (this.mode === 'oneshot') this.#stdin.end();
+    this.#startWaiting();
     return task.outcome;
+  }
+
+  /**
+   * Start the tasks the handler has a slot for: FIFO by write order, a task starts once fewer
+   * than `concurrency` tasks written before it are unanswered (timed-out ones still hold theirs).
+   */
+  #startWaiting(): void {
+    let slots = this.concurrency;
+    for (const task of this.#inFlight.values()) {
+      if (slots === 0) return;
+      task.start();
+      slots -= 1;
+    }
+  }
+
+  /** The handler answered (or gave up) this task: its slot frees and the next waiting task starts. */
+  #release(taskId: string): void {
+    this.#inFlight.delete(taskId);
+    this.#startWaiting();
   }
 
   /**
@@ -201,7 +241,8 @@ export class HandlerProcess {
         this.counters.invalidLines += 1;
         if (line.taskId !== undefined && this.#inFlight.has(line.taskId)) {
           const task = this.#inFlight.get(line.taskId)!;
-          this.#inFlight.delete(line.taskId);
+          this.#release(line.taskId);
+          task.start();
           task.fail({ message: `handler sent an invalid reply: ${line.why}`, type: 'ProtocolError', reason: 'error' }, false);
         } else {
           this.#log.warn({ line: line.text.slice(0, 500), why: line.why }, 'invalid protocol line ignored');
@@ -225,12 +266,19 @@ export class HandlerProcess {
       this.#log.warn({ task: taskId }, 'reply for a task this process does not run: dropped');
       return;
     }
-    this.#inFlight.delete(taskId);
+    this.#release(taskId);
     if (task.settled) {
       this.counters.lateReplies += 1;
       this.#log.info({ task: taskId }, 'reply after the task timed out or was cancelled: dropped');
       return;
     }
+    if (!task.started && isShutdownDecline(line.message)) {
+      // An SDK that got SIGTERM declines the tasks it did not start: this one never ran.
+      task.cancelTimers();
+      task.settle(notStartedHere('the handler declined it while shutting down, before it started'));
+      return;
+    }
+    task.start(); // answered before we saw its predecessors' replies: it did run
     task.settleFromReply(line.message);
   }
 
@@ -241,7 +289,8 @@ export class HandlerProcess {
 
   #onOverflow(bytes: number): void {
     const limit = this.#opts.maxLineBytes;
-    const tasks = [...this.#inFlight.values()].filter((t) => !t.settled);
+    // A written-ahead task that has not started cannot have written it; it is settled at exit.
+    const tasks = [...this.#inFlight.values()].filter((t) => !t.settled && t.started);
     const message = `handler wrote a protocol line of ${bytes} bytes, over the maximum of ${limit} bytes (--max-line-bytes); the process is recycled`;
     this.#log.error({ bytes, limit }, 'over-long protocol line');
     for (const task of tasks) {
@@ -320,9 +369,24 @@ export class HandlerProcess {
     for (const task of this.#inFlight.values()) {
       task.cancelTimers();
       if (task.settled) continue;
+      if (!task.started) {
+        task.settle(notStartedHere(`handler process ${how} before this written-ahead task started${this.#tail.format()}`));
+        continue;
+      }
       const replied = this.mode === 'oneshot' && info.code === 0 ? ' without replying' : '';
       task.fail({ message: `handler process ${how}${replied} while running this task${this.#tail.format()}`, type: 'HandlerCrash', reason: 'handler_crash' }, true);
     }
     this.#inFlight.clear();
   }
+}
+
+/** A written-ahead task that never started in this process: the pool may run it elsewhere without counting an attempt. */
+function notStartedHere(message: string): AttemptOutcome {
+  return { ok: false, error: { message, type: 'HandlerCrash', reason: 'handler_crash' }, retry: true, durationMs: 0, notStarted: true };
+}
+
+/** `{"error":{"type":"ShutdownError",...},"retry":true}`: what the SDKs answer for tasks they did not start after SIGTERM. */
+function isShutdownDecline(reply: ResultMessage): boolean {
+  const error = reply.error;
+  return reply.retry === true && typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'ShutdownError';
 }

@@ -6,10 +6,16 @@ import type { AttemptOutcome, TaskAttempt, TaskError } from '../queue/task.js';
  * One task sent to a process. Its outcome can be settled before the handler answers
  * (timeout, cancel): the entry then stays in the process's table, holding the slot,
  * until the handler answers late or is killed.
+ *
+ * A task written ahead (pipelining) is *waiting* until the handler has a free slot for it;
+ * only start() begins its timeout and its duration.
  */
 export class InFlightTask {
   readonly attempt: TaskAttempt;
-  readonly startedAt = Date.now();
+  /** When its line was written to the handler's stdin. */
+  readonly writtenAt = Date.now();
+  /** When it started (see HandlerProcess: fewer than `concurrency` earlier tasks unanswered); undefined while waiting. */
+  startedAt: number | undefined;
   readonly outcome: Promise<AttemptOutcome>;
   settled = false;
   /** The last stray stdout line seen while this task ran, quoted in a timeout message. */
@@ -17,19 +23,40 @@ export class InFlightTask {
   /** Why that line was not a protocol message ("invalid JSON", …). */
   lastStrayWhy: string | undefined;
   #resolve!: (outcome: AttemptOutcome) => void;
+  readonly #onTimeout: () => void;
   #timeout: NodeJS.Timeout | undefined;
   #cancelGrace: NodeJS.Timeout | undefined;
+  /** A cancel grace asked for while waiting: it runs from the start (the handler cannot answer earlier). */
+  #deferredGrace: { ms: number; onExpired: () => void } | undefined;
 
   constructor(attempt: TaskAttempt, onTimeout: () => void) {
     this.attempt = attempt;
+    this.#onTimeout = onTimeout;
     this.outcome = new Promise((resolve) => {
       this.#resolve = resolve;
     });
-    if (attempt.timeoutMs && attempt.timeoutMs > 0) this.#timeout = setTimeout(onTimeout, attempt.timeoutMs);
   }
 
+  get started(): boolean {
+    return this.startedAt !== undefined;
+  }
+
+  /** The handler has a slot for it now: its timeout (and a cancel grace asked for while it waited) start. */
+  start(): void {
+    if (this.startedAt !== undefined) return;
+    this.startedAt = Date.now();
+    const timeoutMs = this.attempt.timeoutMs;
+    if (!this.settled && timeoutMs && timeoutMs > 0) this.#timeout = setTimeout(this.#onTimeout, timeoutMs);
+    if (this.#deferredGrace) {
+      const { ms, onExpired } = this.#deferredGrace;
+      this.#deferredGrace = undefined;
+      this.startCancelGrace(ms, onExpired);
+    }
+  }
+
+  /** Milliseconds since it started; 0 while waiting. */
   elapsed(): number {
-    return Date.now() - this.startedAt;
+    return this.startedAt === undefined ? 0 : Date.now() - this.startedAt;
   }
 
   settle(outcome: AttemptOutcome): void {
@@ -60,11 +87,16 @@ export class InFlightTask {
   }
 
   startCancelGrace(ms: number, onExpired: () => void): void {
+    if (!this.started) {
+      this.#deferredGrace = { ms, onExpired };
+      return;
+    }
     clearTimeout(this.#cancelGrace);
     this.#cancelGrace = setTimeout(onExpired, ms);
   }
 
   cancelTimers(): void {
+    this.#deferredGrace = undefined;
     clearTimeout(this.#timeout);
     clearTimeout(this.#cancelGrace);
   }

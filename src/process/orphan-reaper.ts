@@ -16,6 +16,8 @@ const WATCHDOG = 'g=; while IFS= read -r l; do g=$l; done; [ -n "$g" ] && kill -
 export class OrphanReaper {
   readonly #groups = new Set<number>();
   #watchdog: ChildProcess | undefined;
+  /** A removal not yet sent: removals wait for the next add or the next turn of the event loop. */
+  #pendingSend: NodeJS.Immediate | undefined;
 
   constructor() {
     if (process.platform === 'win32') return;
@@ -31,11 +33,18 @@ export class OrphanReaper {
   add(pgid: number | undefined): void {
     if (pgid === undefined || pgid <= 1) return; // -1 would mean every process we may signal
     this.#groups.add(pgid);
-    this.#send();
+    this.#send(); // at once: a new group must be covered before anything else can happen
   }
 
+  /**
+   * A handler exited. Sent on the next turn (or with the next add: a one-shot pool replaces an
+   * exited process in the same turn), so a spawn costs the watchdog one line, not two; a group
+   * listed a moment too long is only killed if the supervisor dies in that moment.
+   */
   remove(pgid: number | undefined): void {
-    if (pgid !== undefined && this.#groups.delete(pgid)) this.#send();
+    if (pgid === undefined || !this.#groups.delete(pgid) || this.#pendingSend) return;
+    this.#pendingSend = setImmediate(() => this.#send());
+    this.#pendingSend.unref();
   }
 
   /** Clean stop: forget every group, let the watchdog exit. */
@@ -47,6 +56,8 @@ export class OrphanReaper {
   }
 
   #send(): void {
+    if (this.#pendingSend) clearImmediate(this.#pendingSend);
+    this.#pendingSend = undefined;
     const stdin = this.#watchdog?.stdin;
     if (stdin && !stdin.destroyed) stdin.write(`${[...this.#groups].map((g) => `-${g}`).join(' ')}\n`);
   }

@@ -20,7 +20,15 @@ export interface PoolOptions {
   cancelGraceMs?: number;
   /** Time between SIGTERM and SIGKILL. @defaultValue 5000 */
   killGraceMs?: number;
-  /** Recycle a process after this many tasks; 0 = never. @defaultValue 0 */
+  /**
+   * Long-lived: tasks written ahead into each process's stdin beyond its declared concurrency,
+   * so it never waits a round trip between tasks. They wait there (their timeout not running)
+   * until the handler has a free slot. 0 = write a task only into a free slot (the safe default:
+   * a written-ahead task is run during a shutdown's drain instead of going back to the queue,
+   * and a handler that starts every line it reads would run it at once). @defaultValue 0
+   */
+  pipeline?: number;
+  /** Recycle a process after this many tasks (written-ahead ones included); 0 = never. @defaultValue 0 */
   maxTasksPerProcess?: number;
   /** Recycle a process when it and its children use more resident memory; 0 = no limit. @defaultValue 0 */
   maxRssBytes?: number;
@@ -45,6 +53,7 @@ export const DEFAULT_POOL_OPTIONS = {
   loadTimeoutMs: 0,
   cancelGraceMs: 5000,
   killGraceMs: 5000,
+  pipeline: 0,
   maxTasksPerProcess: 0,
   maxRssBytes: 0,
   restartDelayMs: 200,
@@ -68,7 +77,7 @@ export function normalizePoolOptions(options: PoolOptions): NormalizedPoolOption
   if (!o.command.command) throw new DroverError('INVALID_OPTION', 'a handler command is required (after --)');
   check('concurrency', o.concurrency, 1);
   check('maxLineBytes', o.maxLineBytes, 1024);
-  for (const name of ['loadTimeoutMs', 'cancelGraceMs', 'killGraceMs', 'maxTasksPerProcess', 'maxRssBytes', 'restartDelayMs', 'maxRestartDelayMs', 'stableUptimeMs'] as const) {
+  for (const name of ['loadTimeoutMs', 'cancelGraceMs', 'killGraceMs', 'pipeline', 'maxTasksPerProcess', 'maxRssBytes', 'restartDelayMs', 'maxRestartDelayMs', 'stableUptimeMs'] as const) {
     check(name, o[name], 0);
   }
   check('maxFailedStarts', o.maxFailedStarts, 1);

@@ -13,6 +13,8 @@ export type { PoolHealth } from './pool-health.js';
 interface QueuedRun {
   attempt: TaskAttempt;
   resolve: (outcome: AttemptOutcome) => void;
+  /** Put back once already because its process exited before it started (written ahead). */
+  putBack?: boolean;
 }
 
 /** A long-lived process slot: one process at a time, restarted with backoff. */
@@ -99,10 +101,10 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     return this.#health.whenReady();
   }
 
-  /** Task slots: per long-lived process its declared concurrency (1 until ready); one-shot: concurrency. */
+  /** Task slots: per long-lived process its declared concurrency plus `pipeline` (1 until ready); one-shot: concurrency. */
   get capacity(): number {
     if (this.options.mode === 'oneshot') return this.options.concurrency;
-    return this.#slots.reduce((sum, s) => sum + (s.proc?.state === 'ready' ? s.proc.concurrency : 1), 0);
+    return this.#slots.reduce((sum, s) => sum + (s.proc?.state === 'ready' ? s.proc.concurrency + s.proc.pipeline : 1), 0);
   }
 
   /** Run one attempt. Never rejects: every failure is an outcome. */
@@ -205,6 +207,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       loadTimeoutMs: o.loadTimeoutMs,
       cancelGraceMs: o.cancelGraceMs,
       killGraceMs: o.killGraceMs,
+      pipeline: o.pipeline,
       logger: o.logger,
       onTaskEvent: o.onTaskEvent,
     });
@@ -286,6 +289,18 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     this.#owner.set(id, proc);
     proc.run(queued.attempt).then((outcome) => {
       this.#owner.delete(id);
+      if (!outcome.ok && outcome.notStarted && !this.#closed) {
+        // Written ahead to a process that exited before it started: it never ran. Run it on
+        // the next ready process, once; a second time it counts as the crash it may be.
+        if (!queued.putBack) {
+          // Ahead of new work, behind tasks put back before it (they were written earlier).
+          const at = this.#queue.findIndex((q) => !q.putBack);
+          this.#queue.splice(at < 0 ? this.#queue.length : at, 0, { ...queued, putBack: true });
+          this.#dispatch();
+          return;
+        }
+        delete outcome.notStarted;
+      }
       if (outcome.ok) this.#slots.find((s) => s.proc === proc)?.backoff.reset(); // a working handler restarts fast
       if (proc.mode === 'oneshot') this.#countOneshotStart(outcome);
       queued.resolve(this.#closed && !outcome.ok && isShutdownCasualty(outcome) ? { ...outcome, interrupted: true } : outcome);

@@ -22,9 +22,11 @@ const canSetPdeathsig = process.platform === 'linux' && existsSync(SETPRIV);
 /**
  * Start one handler process: stdin for tasks, stdout and fd 3 (the dedicated protocol pipe,
  * named in DROVER_PROTOCOL_FD) for replies, stderr for logs. It gets its own process group,
- * and on Linux a parent-death signal, so it dies with the supervisor even after a kill -9.
+ * and with `parentDeathSignal` (on Linux) a SIGKILL when the supervisor dies, even by kill -9.
+ * One-shot handlers go without it: the extra exec of setpriv is a large share of a spawn, and
+ * the orphan reaper kills their process group when the supervisor dies.
  */
-export function spawnHandler(cmd: HandlerCommand, extraEnv: Record<string, string>): SpawnedHandler {
+export function spawnHandler(cmd: HandlerCommand, extraEnv: Record<string, string>, parentDeathSignal = true): SpawnedHandler {
   const env = {
     ...cmd.env,
     ...extraEnv,
@@ -32,7 +34,7 @@ export function spawnHandler(cmd: HandlerCommand, extraEnv: Record<string, strin
     [HANDLER_ENV.protocolVersion]: String(PROTOCOL_VERSION),
     PYTHONUNBUFFERED: cmd.env?.PYTHONUNBUFFERED ?? process.env.PYTHONUNBUFFERED ?? '1',
   };
-  const [file, args] = canSetPdeathsig
+  const [file, args] = canSetPdeathsig && parentDeathSignal
     ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd.command, ...cmd.args]]
     : [cmd.command, [...cmd.args]];
   return execa(file, args, {

@@ -3,20 +3,14 @@
  * Redis. Each test pins down every task's final state and execution count, and that no handler
  * process or child of one is left running.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../helpers/handlers.js';
-import { stopAllSupervisors, whenReady } from '../helpers/supervisor.js';
+import { whenReady } from '../helpers/supervisor.js';
 import { childPids, handlerStarts, runsOf } from './helpers/fault-records.js';
 import { isRunning, survivors } from './helpers/fault-procs.js';
-import { each, faultScenario, type FaultScenario } from './helpers/fault-scenario.js';
+import { each, expectFinishedBy, scenarioPerTest } from './helpers/fault-scenario.js';
 
-let scenario: FaultScenario | undefined;
-const open = (label: string): FaultScenario => (scenario = faultScenario(label));
-afterEach(async () => {
-  await stopAllSupervisors();
-  await scenario?.close();
-  scenario = undefined;
-});
+const open = scenarioPerTest();
 
 const noBackoff = { backoff: { type: 'fixed' as const, baseMs: 0 } };
 
@@ -70,13 +64,13 @@ describe('handler faults under drover run', () => {
     expect(Object.values(outcomes).map((o) => o.state)).toEqual(ids.map(() => 'completed'));
     // A task written to the process in the instant it exits cannot be told from one that crashed
     // it: it is charged one handler_crash attempt, though it never ran. Only the task right
-    // behind an exit can be (ids 2 and 5); every other task took exactly one attempt.
-    const exposed = [ids[2]!, ids[5]!];
-    for (const id of ids) {
-      if (exposed.includes(id)) expect([1, 2]).toContain(outcomes[id]!.attempts);
-      else expect(outcomes[id]!.attempts).toBe(1);
-    }
+    // behind an exit can be, so at most one per exit; with pipelining (--pipeline 1) that is the
+    // task written ahead, which may be any of the others once the first exit requeued tasks.
+    for (const id of ids) expect([1, 2]).toContain(outcomes[id]!.attempts);
+    expect(outcomes[ids[1]!]!.attempts).toBe(1); // the tasks that exited after replying
+    expect(outcomes[ids[4]!]!.attempts).toBe(1);
     const charged = ids.filter((id) => outcomes[id]!.attempts === 2);
+    expect(charged.length).toBeLessThanOrEqual(2); // two exits
     const crashLines = sup.log().split('\n').filter((l) => l.includes('task attempt failed'));
     expect(crashLines).toHaveLength(charged.length);
     for (const line of crashLines) expect(line).toContain('"reason":"handler_crash"');
@@ -97,11 +91,7 @@ describe('handler faults under drover run', () => {
     expect(await sup.stop()).toBe(0);
     expect(s.leftovers()).toEqual([]);
 
-    const healthy = s.supervise(['-q', 'work']);
-    expect(await s.final(ids)).toEqual(each(ids, { state: 'completed', attempts: 1 }));
-    expect(runsOf(s.files.record, ids)).toEqual(each(ids, [1, 1]));
-    expect(await healthy.stop()).toBe(0);
-    expect(s.leftovers()).toEqual([]);
+    await expectFinishedBy(s, ['-q', 'work'], ids);
   });
 
   it('hangs on a task: reason timeout at the task timeout, the hung process is replaced', async () => {

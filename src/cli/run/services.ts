@@ -27,6 +27,7 @@ export function createService(plan: ServicePlan, backend: RedisBackend, logger: 
     command: plan.command,
     mode: o.mode,
     concurrency: o.concurrency,
+    pipeline: o.pipeline,
     loadTimeoutMs: o.loadTimeout,
     maxTasksPerProcess: o.maxTasksPerProcess,
     maxRssBytes: o.maxRss,

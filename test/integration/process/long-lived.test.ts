@@ -20,13 +20,13 @@ describe('long-lived pool', () => {
   });
 
   it('never sends a second task before the first is answered when the handler declares no concurrency', async () => {
-    const { pool } = startPool({ command: pyHandler('inflight.py', { DELAY_MS: '50' }) });
+    const { pool } = startPool({ command: pyHandler('inflight.py', { DELAY_MS: '50' }), pipeline: 0 });
     const outcomes = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run(attempt(i))));
     expect(outcomes.map((o) => (o.ok ? (o.result as { open_at_arrival: number }).open_at_arrival : -1))).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('keeps up to N tasks in flight when the ready line declares concurrency N', async () => {
-    const { pool } = startPool({ command: pyHandler('inflight.py', { CONCURRENCY: '3', DELAY_MS: '300' }) });
+    const { pool } = startPool({ command: pyHandler('inflight.py', { CONCURRENCY: '3', DELAY_MS: '300' }), pipeline: 0 });
     await pool.whenReady();
     expect(pool.capacity).toBe(3);
     const outcomes = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run(attempt(i))));
@@ -55,7 +55,7 @@ describe('long-lived pool', () => {
   });
 
   it('stops gracefully: in-flight work finishes, then the processes exit', async () => {
-    const { pool } = startPool({ command: pyHandler('echo.py', { DELAY_MS: '400' }), concurrency: 2 });
+    const { pool } = startPool({ command: pyHandler('echo.py', { DELAY_MS: '400' }), concurrency: 2, pipeline: 0 });
     await pool.whenReady();
     const running = [pool.run(attempt(1)), pool.run(attempt(2))];
     await new Promise((r) => setTimeout(r, 100));
