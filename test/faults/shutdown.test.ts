@@ -4,27 +4,30 @@
  * exits. A second supervisor then drains the queue: every task completes, none runs twice
  * except those it had to kill.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../helpers/handlers.js';
-import { stopAllSupervisors, type RunningSupervisor } from '../helpers/supervisor.js';
+import type { RunningSupervisor } from '../helpers/supervisor.js';
 import { runsOf, startedIds, starts } from './helpers/fault-records.js';
-import { currentOutcomes, each, faultScenario, type FaultScenario } from './helpers/fault-scenario.js';
+import { currentOutcomes, each, expectFinishedBy, readyCount, scenarioPerTest, type FaultScenario } from './helpers/fault-scenario.js';
 
-let scenario: FaultScenario | undefined;
-const open = (label: string): FaultScenario => (scenario = faultScenario(label));
-afterEach(async () => {
-  await stopAllSupervisors();
-  await scenario?.close();
-  scenario = undefined;
-});
-
-const readyCount = (sup: RunningSupervisor): number => sup.log().split('"handler ready"').length - 1;
+const open = scenarioPerTest();
 
 /** SIGTERM, then the exit code and how long the exit took. */
 async function sigterm(sup: RunningSupervisor): Promise<{ code: number | undefined; ms: number }> {
   const t0 = Date.now();
   const code = await sup.stop();
   return { code, ms: Date.now() - t0 };
+}
+
+/**
+ * A second supervisor finishes the tasks a SIGTERM left pending: the interrupted ones (`running`)
+ * ran a second time, the buffered ones once. Interrupted attempts count nothing (retry_count
+ * stays 0), so the rescuer caps the sleeps.
+ */
+async function drainInterrupted(s: FaultScenario, ids: string[], running: string[]): Promise<void> {
+  const buffered = ids.filter((id) => !running.includes(id));
+  const runs = { ...each(running, [2, 1]), ...each(buffered, [1, 1]) };
+  await expectFinishedBy(s, ['-q', 'work', '-c', '2'], ids, { env: { SLEEP_CAP_MS: '0' }, runs });
 }
 
 describe('SIGTERM under load', () => {
@@ -50,11 +53,7 @@ describe('SIGTERM under load', () => {
     expect(finished).toBeLessThan(24); // the signal really came mid-run
     expect(s.leftovers()).toEqual([]);
 
-    const second = s.supervise(['-q', 'work', '-c', '2']);
-    expect(await s.final(ids)).toEqual(each(ids, { state: 'completed', attempts: 1 }));
-    expect(runsOf(s.files.record, ids)).toEqual(each(ids, [1, 1]));
-    expect(await second.stop()).toBe(0);
-    expect(s.leftovers()).toEqual([]);
+    await expectFinishedBy(s, ['-q', 'work', '-c', '2'], ids);
   });
 
   it('in-flight tasks longer than --grace (in a handler that ignores SIGTERM) are SIGKILLed and requeued uncounted; exit within grace + kill-grace', async () => {
@@ -71,13 +70,7 @@ describe('SIGTERM under load', () => {
     expect(await currentOutcomes(s.client, ids)).toEqual(each(ids, { state: 'pending', attempts: 0 }));
     expect(s.leftovers()).toEqual([]);
 
-    // Interrupted attempts count nothing (retry_count stays 0), so the rescuer caps the sleeps.
-    const second = s.supervise(['-q', 'work', '-c', '2'], { SLEEP_CAP_MS: '0' });
-    expect(await s.final(ids)).toEqual(each(ids, { state: 'completed', attempts: 1 }));
-    const buffered = ids.filter((id) => !running.includes(id));
-    expect(runsOf(s.files.record, ids)).toEqual({ ...each(running, [2, 1]), ...each(buffered, [1, 1]) });
-    expect(await second.stop()).toBe(0);
-    expect(s.leftovers()).toEqual([]);
+    await drainInterrupted(s, ids, running);
   });
 
   it('a second SIGTERM cuts the grace short: handlers are stopped at once, their tasks requeued uncounted', async () => {
@@ -100,11 +93,6 @@ describe('SIGTERM under load', () => {
     expect(await currentOutcomes(s.client, ids)).toEqual(each(ids, { state: 'pending', attempts: 0 }));
     expect(s.leftovers()).toEqual([]);
 
-    const second = s.supervise(['-q', 'work', '-c', '2'], { SLEEP_CAP_MS: '0' });
-    expect(await s.final(ids)).toEqual(each(ids, { state: 'completed', attempts: 1 }));
-    const buffered = ids.filter((id) => !running.includes(id));
-    expect(runsOf(s.files.record, ids)).toEqual({ ...each(running, [2, 1]), ...each(buffered, [1, 1]) });
-    expect(await second.stop()).toBe(0);
-    expect(s.leftovers()).toEqual([]);
+    await drainInterrupted(s, ids, running);
   });
 });

@@ -2,25 +2,17 @@
  * Supervisor faults: kill -9 (with and without a peer), and a freeze past the lease (SIGSTOP).
  * Leases are 2 s and the recovery sweep runs every 200 ms, so a lost task comes back in ~2.2 s.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from '../helpers/handlers.js';
-import { stopAllSupervisors, type RunningSupervisor } from '../helpers/supervisor.js';
+import type { RunningSupervisor } from '../helpers/supervisor.js';
 import { childPids, handlerStarts, readRecord, runsOf, startedIds, starts } from './helpers/fault-records.js';
 import { waitAllGone } from './helpers/fault-procs.js';
-import { currentOutcomes, each, faultScenario, type FaultScenario } from './helpers/fault-scenario.js';
+import { currentOutcomes, each, readyCount, scenarioPerTest, type FaultScenario } from './helpers/fault-scenario.js';
 
-let scenario: FaultScenario | undefined;
-const open = (label: string): FaultScenario => (scenario = faultScenario(label));
-afterEach(async () => {
-  await stopAllSupervisors();
-  await scenario?.close();
-  scenario = undefined;
-});
+const open = scenarioPerTest();
 
 const FAST_LEASE = ['-q', 'work', '--lease', '2s', '--recover-interval', '200ms'];
 const noBackoff = { maxRetries: 3, backoff: { type: 'fixed' as const, baseMs: 0 } };
-
-const readyCount = (sup: RunningSupervisor): number => sup.log().split('"handler ready"').length - 1;
 
 /**
  * A supervisor with 2 handlers holding 4 tasks: 2 running (15 s on their first attempt, each

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, expect } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import type { TaskInfo } from '../../../src/queue/redis/task-info.js';
 import { PYTHON } from '../../helpers/handlers.js';
 import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
-import { startSupervisor, type RunningSupervisor } from '../../helpers/supervisor.js';
-import { childPids, handlerStarts } from './fault-records.js';
+import { startSupervisor, stopAllSupervisors, type RunningSupervisor } from '../../helpers/supervisor.js';
+import { childPids, handlerStarts, runsOf } from './fault-records.js';
 import { survivors } from './fault-procs.js';
 
 export const WORKER = fileURLToPath(new URL('../../fixtures/faults/worker.py', import.meta.url));
@@ -60,6 +61,43 @@ export function faultScenario(label: string, redisUrl = REDIS_URL): FaultScenari
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `open(label)` for a test file's tests: registers an afterEach that stops every supervisor, then
+ * closes the scenario the test opened. Call it at the top level of the file.
+ */
+export function scenarioPerTest(): (label: string) => FaultScenario {
+  let scenario: FaultScenario | undefined;
+  afterEach(async () => {
+    await stopAllSupervisors();
+    await scenario?.close();
+    scenario = undefined;
+  });
+  return (label) => (scenario = faultScenario(label));
+}
+
+/** How many handler processes of `sup` have logged ready so far. */
+export function readyCount(sup: RunningSupervisor): number {
+  return sup.log().split('"handler ready"').length - 1;
+}
+
+/**
+ * A fresh supervisor (`args`, `env`) finishes every task of `ids`: each completes in one counted
+ * attempt and ran as `runs` says ([starts, dones] per id; once each by default), then the
+ * supervisor exits 0 and no handler process is left.
+ */
+export async function expectFinishedBy(
+  s: FaultScenario,
+  args: string[],
+  ids: readonly string[],
+  options: { env?: Record<string, string>; runs?: Record<string, readonly number[]> } = {},
+): Promise<void> {
+  const sup = s.supervise(args, options.env);
+  expect(await s.final(ids)).toEqual(each(ids, { state: 'completed', attempts: 1 }));
+  expect(runsOf(s.files.record, ids)).toEqual(options.runs ?? each(ids, [1, 1]));
+  expect(await sup.stop()).toBe(0);
+  expect(s.leftovers()).toEqual([]);
 }
 
 /** The part of a task's final state a fault test pins down exactly. */

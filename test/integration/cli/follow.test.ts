@@ -6,27 +6,14 @@ import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DROVER_BIN, runCli } from '../../helpers/cli.js';
 import { PYTHON, ROOT, fixture, until } from '../../helpers/handlers.js';
+import { canRun } from '../../helpers/os.js';
 import { REDIS_URL, cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
 import { type RunningSupervisor, startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
 
 /** util-linux `script` gives the CLI a pseudo-terminal (for the live, redrawn output). */
-const hasScript = ((): boolean => {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasScript = canRun('script', ['--version']);
 
-const hasTmux = ((): boolean => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTmux = canRun('tmux', ['-V']);
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-follow-'));
 const redis = connect();

@@ -2,19 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DROVER_BIN } from '../../helpers/cli.js';
 import { ROOT } from '../../helpers/handlers.js';
+import { canRun } from '../../helpers/os.js';
 import { REDIS_URL } from '../../helpers/redis.js';
 import { type Fixture, createFixture } from '../redis/fixture.js';
 import { claimWhenReady, drover, makeDead } from './drover-cli.js';
 
 /** util-linux `script` gives the CLI a pseudo-terminal (for the TTY-only output). */
-const hasScript = ((): boolean => {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasScript = canRun('script', ['--version']);
 
 describe('drover get / cancel / stats / dead', () => {
   let f: Fixture;

@@ -12,17 +12,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import { DROVER_BIN, runCli } from '../../helpers/cli.js';
 import { PYTHON, ROOT, fixture, until } from '../../helpers/handlers.js';
+import { canRun } from '../../helpers/os.js';
 import { REDIS_URL, cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
 import { type RunningSupervisor, startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
 
-const hasTmux = ((): boolean => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTmux = canRun('tmux', ['-V']);
 if (!hasTmux) console.warn('top.test.ts: SKIPPED: tmux is not installed (apt-get install -y tmux; test/run-all.sh installs it)');
 
 /** A private tmux server (its own socket), so the test never touches anyone's sessions. */

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { afterAll, afterEach, beforeEach } from 'vitest';
+import { Client } from '../../../src/client/client.js';
 import { DROVER_BIN } from '../../helpers/cli.js';
 import { until } from '../../helpers/handlers.js';
-import { REDIS_URL } from '../../helpers/redis.js';
+import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
 import type { RunningSupervisor } from '../../helpers/supervisor.js';
 
 const dirs = new Set<string>();
@@ -73,4 +75,34 @@ export function records(run: RunningSupervisor): Record<string, unknown>[] {
 export async function whenHandlersReady(run: RunningSupervisor, count: number, handler?: string, timeoutMs = 20_000): Promise<void> {
   const ready = (): number => records(run).filter((r) => r.msg === 'handler ready' && (handler === undefined || r.handler === handler)).length;
   await until(() => ready() >= count, timeoutMs, () => `${count} ready handler(s)${handler ? ` of ${handler}` : ''}:\n${run.log()}`);
+}
+
+/** The Redis side of one test of a suite that starts `drover run`: set afresh before each test. */
+export interface ConfigRunTest {
+  prefix: string;
+  client: Client;
+}
+
+/**
+ * Registers a suite's hooks: before each test a fresh key prefix (`label`) and a Client on it;
+ * after it every run killed, the client closed and the prefix cleaned; after all, the config dirs
+ * removed. Call it at the top level of the file or of a describe.
+ */
+export function configRunSuite(label: string): ConfigRunTest {
+  const redis = connect();
+  const t = {} as ConfigRunTest;
+  beforeEach(() => {
+    t.prefix = testPrefix(label);
+    t.client = new Client({ redis: REDIS_URL, prefix: t.prefix });
+  });
+  afterEach(async () => {
+    await stopAllRuns();
+    await t.client.close();
+    await cleanupPrefix(redis, t.prefix);
+  });
+  afterAll(async () => {
+    removeConfigDirs();
+    await redis.quit();
+  });
+  return t;
 }

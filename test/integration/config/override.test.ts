@@ -1,10 +1,8 @@
 import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Client } from '../../../src/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { planRun, type RunRequest } from '../../../src/config/merge.js';
 import { PYTHON, fixture } from '../../helpers/handlers.js';
-import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
-import { records, removeConfigDirs, startRun, stopAllRuns, whenHandlersReady, writeConfig } from './config-run.js';
+import { configRunSuite, records, startRun, whenHandlersReady, writeConfig } from './config-run.js';
 
 /** planRun on a config file written to a temp dir, with these typed flags. */
 function plan(config: unknown, flags: RunRequest['flags'] = {}, argv: string[] = []) {
@@ -82,22 +80,7 @@ describe('flags, handler keys, top-level keys and defaults: which wins', () => {
 });
 
 describe('flag overrides against a real drover run', () => {
-  const redis = connect();
-  let prefix: string;
-  let client: Client;
-  beforeEach(() => {
-    prefix = testPrefix('config-flags');
-    client = new Client({ redis: REDIS_URL, prefix });
-  });
-  afterEach(async () => {
-    await stopAllRuns();
-    await client.close();
-    await cleanupPrefix(redis, prefix);
-  });
-  afterAll(async () => {
-    removeConfigDirs();
-    await redis.quit();
-  });
+  const ctx = configRunSuite('config-flags');
 
   it('-c overrides the concurrency of every handler in the file', async () => {
     const { dir, file } = writeConfig({
@@ -107,10 +90,10 @@ describe('flag overrides against a real drover run', () => {
         two: { command: [PYTHON, fixture('echo.py')] },
       },
     });
-    const run = startRun(prefix, ['--config', file, '-c', '2'], dir);
+    const run = startRun(ctx.prefix, ['--config', file, '-c', '2'], dir);
     await whenHandlersReady(run, 2, 'one');
     await whenHandlersReady(run, 2, 'two');
-    await expect(client.run('two', { x: 1 }, { timeout: 20_000 })).resolves.toMatchObject({ echo: { x: 1 } });
+    await expect(ctx.client.run('two', { x: 1 }, { timeout: 20_000 })).resolves.toMatchObject({ echo: { x: 1 } });
     expect(await run.stop()).toBe(0);
     const ready = records(run).filter((r) => r.msg === 'handler ready');
     expect(ready.map((r) => r.handler).sort()).toEqual(['one', 'one', 'two', 'two']);
@@ -125,18 +108,18 @@ describe('flag overrides against a real drover run', () => {
         hung2: { command: [PYTHON, fixture('forever.py')], timeout: '1h' },
       },
     });
-    const run = startRun(prefix, ['--config', file], dir);
+    const run = startRun(ctx.prefix, ['--config', file], dir);
     await whenHandlersReady(run, 2);
-    const info = await client.wait((await client.enqueue('hung', {}, { maxRetries: 0 })).id, { timeout: 20_000 });
+    const info = await ctx.client.wait((await ctx.client.enqueue('hung', {}, { maxRetries: 0 })).id, { timeout: 20_000 });
     expect(info).toMatchObject({ state: 'failed', error: { reason: 'timeout', message: expect.stringContaining('timed out after 300 ms') } });
     expect(await run.stop()).toBe(0);
 
-    const flagged = startRun(prefix, ['--config', file, '--timeout', '400ms'], dir);
+    const flagged = startRun(ctx.prefix, ['--config', file, '--timeout', '400ms'], dir);
     await whenHandlersReady(flagged, 2);
-    const info2 = await client.wait((await client.enqueue('hung2', {}, { maxRetries: 0 })).id, { timeout: 20_000 });
+    const info2 = await ctx.client.wait((await ctx.client.enqueue('hung2', {}, { maxRetries: 0 })).id, { timeout: 20_000 });
     expect(info2).toMatchObject({ state: 'failed', error: { reason: 'timeout', message: expect.stringContaining('timed out after 400 ms') } });
     // A task's own timeout wins over the handler's.
-    const own = await client.wait((await client.enqueue('hung2', {}, { maxRetries: 0, timeoutMs: 250 })).id, { timeout: 20_000 });
+    const own = await ctx.client.wait((await ctx.client.enqueue('hung2', {}, { maxRetries: 0, timeoutMs: 250 })).id, { timeout: 20_000 });
     expect(own).toMatchObject({ state: 'failed', error: { reason: 'timeout', message: expect.stringContaining('timed out after 250 ms') } });
     expect(await flagged.stop()).toBe(0);
   });

@@ -1,28 +1,10 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Client } from '../../../src/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { PYTHON, fixture, until } from '../../helpers/handlers.js';
-import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
-import { records, removeConfigDirs, startRun, stopAllRuns, whenHandlersReady, writeConfig } from './config-run.js';
+import { configRunSuite, records, startRun, whenHandlersReady, writeConfig } from './config-run.js';
 
-const redis = connect();
-let prefix: string;
-let client: Client;
-
-beforeEach(() => {
-  prefix = testPrefix('config');
-  client = new Client({ redis: REDIS_URL, prefix });
-});
-afterEach(async () => {
-  await stopAllRuns();
-  await client.close();
-  await cleanupPrefix(redis, prefix);
-});
-afterAll(async () => {
-  removeConfigDirs();
-  await redis.quit();
-});
+const ctx = configRunSuite('config');
 
 /** A long-lived Python handler on `inference`, a one-shot shell script on two weighted queues. */
 function twoHandlers(recordFile: string): unknown {
@@ -43,13 +25,13 @@ describe('drover run with a config file', () => {
     const recordFile = join(dir, 'record.log');
     writeConfig(twoHandlers(recordFile), 'drover.config.json', dir);
     copyFileSync(fixture('oneshot.sh'), join(dir, 'oneshot.sh'));
-    const run = startRun(prefix, ['--config', file], dir);
+    const run = startRun(ctx.prefix, ['--config', file], dir);
     await whenHandlersReady(run, 1, 'model');
 
-    const inference = await client.enqueueMany('inference', Array.from({ length: 6 }, (_, i) => ({ payload: { i } })));
-    const thumbs = await client.enqueueMany('thumbnails', Array.from({ length: 4 }, (_, i) => ({ payload: { i } })));
-    const misc = await client.enqueue('misc', { i: 0 });
-    const done = await Promise.all([...inference, ...thumbs, misc].map((t) => client.wait(t.id, { timeout: 20_000 })));
+    const inference = await ctx.client.enqueueMany('inference', Array.from({ length: 6 }, (_, i) => ({ payload: { i } })));
+    const thumbs = await ctx.client.enqueueMany('thumbnails', Array.from({ length: 4 }, (_, i) => ({ payload: { i } })));
+    const misc = await ctx.client.enqueue('misc', { i: 0 });
+    const done = await Promise.all([...inference, ...thumbs, misc].map((t) => ctx.client.wait(t.id, { timeout: 20_000 })));
     expect(done.map((t) => t.state)).toEqual(Array(11).fill('completed'));
 
     const pid = (t: { result?: unknown }): number => (t.result as { pid: number }).pid;
@@ -61,32 +43,32 @@ describe('drover run with a config file', () => {
     expect(recorded.sort()).toEqual(inference.map((t) => t.id).sort());
 
     // Two supervisors, one per handler, both in this one drover process.
-    const sups = await client.backend.listSupervisors();
+    const sups = await ctx.client.backend.listSupervisors();
     expect(sups.map((s) => s.pid)).toEqual([run.child.pid, run.child.pid]);
     expect(sups.map((s) => s.queues.join(',')).sort()).toEqual(['inference', 'thumbnails,misc']);
     // Every log line of a handler names it.
     expect(records(run).filter((r) => r.msg === 'supervisor started').map((r) => r.handler).sort()).toEqual(['model', 'thumbs']);
 
     expect(await run.stop()).toBe(0);
-    expect(await client.backend.listSupervisors()).toEqual([]);
+    expect(await ctx.client.backend.listSupervisors()).toEqual([]);
     expect(records(run).filter((r) => r.msg === 'supervisor stopped')).toHaveLength(2);
   });
 
   it('picks up ./drover.config.json when no command follows --', async () => {
     const { dir } = writeConfig({ handlers: { echo: { command: [PYTHON, fixture('echo.py')] } } });
-    const run = startRun(prefix, [], dir);
+    const run = startRun(ctx.prefix, [], dir);
     await whenHandlersReady(run, 1, 'echo');
     // Without `queues`, a handler serves the queue named after it.
-    await expect(client.run('echo', { hello: 1 }, { timeout: 20_000 })).resolves.toMatchObject({ echo: { hello: 1 } });
+    await expect(ctx.client.run('echo', { hello: 1 }, { timeout: 20_000 })).resolves.toMatchObject({ echo: { hello: 1 } });
     expect(records(run).find((r) => r.msg === 'config loaded')).toMatchObject({ config: 'drover.config.json', handlers: ['echo'] });
     expect(await run.stop()).toBe(0);
   });
 
   it('does not read ./drover.config.json when a command follows --', async () => {
     const { dir } = writeConfig({ handlers: { echo: { command: ['/nonexistent/handler'] } } });
-    const run = startRun(prefix, ['-q', 'plain', '--', PYTHON, fixture('echo.py')], dir);
+    const run = startRun(ctx.prefix, ['-q', 'plain', '--', PYTHON, fixture('echo.py')], dir);
     await whenHandlersReady(run, 1);
-    await expect(client.run('plain', { n: 2 }, { timeout: 20_000 })).resolves.toMatchObject({ echo: { n: 2 } });
+    await expect(ctx.client.run('plain', { n: 2 }, { timeout: 20_000 })).resolves.toMatchObject({ echo: { n: 2 } });
     expect(records(run).some((r) => r.msg === 'config loaded')).toBe(false);
     expect(await run.stop()).toBe(0);
   });
@@ -105,13 +87,13 @@ describe('drover run with a config file', () => {
       'drover.config.json',
       dir,
     );
-    const run = startRun(prefix, ['--config', file, '--prefetch', '0'], dir);
+    const run = startRun(ctx.prefix, ['--config', file, '--prefetch', '0'], dir);
     await whenHandlersReady(run, 2);
-    const a = await client.enqueue('slow', {});
-    const b = await client.enqueue('alsoSlow', {});
-    await Promise.all([a.id, b.id].map((id) => until(async () => (await client.get(id)).state === 'active', 15_000, `${id} to be active`)));
+    const a = await ctx.client.enqueue('slow', {});
+    const b = await ctx.client.enqueue('alsoSlow', {});
+    await Promise.all([a.id, b.id].map((id) => until(async () => (await ctx.client.get(id)).state === 'active', 15_000, `${id} to be active`)));
     expect(await run.stop()).toBe(0);
-    expect(await client.get(a.id)).toMatchObject({ state: 'completed' });
-    expect(await client.get(b.id)).toMatchObject({ state: 'completed' });
+    expect(await ctx.client.get(a.id)).toMatchObject({ state: 'completed' });
+    expect(await ctx.client.get(b.id)).toMatchObject({ state: 'completed' });
   });
 });
