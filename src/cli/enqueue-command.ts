@@ -32,7 +32,21 @@ export function registerEnqueueCommand(program: Command): void {
     .option('-w, --wait', 'wait for the task(s) to finish and print {"id","state","result"|"error"} lines')
     .option('--timeout <duration>', 'with --wait: give up waiting after this long, exit 5 (default: wait forever)', parseDuration)
     .option('--json', 'print {"id","created"} per task instead of bare ids (--wait always prints JSON lines)')
-    .option('--max-payload-bytes <size>', 'refuse a payload whose JSON is bigger than this, e.g. 64M (default: 16MiB)', parseSize);
+    .option('--max-payload-bytes <size>', 'refuse a payload whose JSON is bigger than this, e.g. 64M (default: 16MiB)', parseSize)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  drover enqueue predict '{"features":[5.1,3.5,1.4,0.2]}'            # prints the task id
+  drover enqueue predict '{"features":[5.1,3.5,1.4,0.2]}' --wait     # waits, prints the result
+  drover enqueue resize '{"url":"s3://b/k.png"}' --priority 10 --max-retries 5 --task-timeout 2m
+  drover enqueue report '{"day":"2030-01-01"}' --run-at 2030-01-02T06:00:00Z --idempotency-key report-2030-01-01
+  drover enqueue predict -f inputs.ndjson --wait > results.ndjson   # one task per line
+
+Exit status: 0; 1 a waited task failed; 2 bad input (with -f the bad lines are reported, the
+rest enqueued); 5 --wait --timeout passed.
+Docs: docs/cli.md`,
+    );
   addRedisFlags(addEnqueueFlags(command)).action(async (queue: string, payload: string | undefined, flags: EnqueueCommandFlags) => {
     await enqueueMain(queue, payload, flags);
   });

@@ -27,6 +27,18 @@ export function buildProgram(): Command {
   registerTopCommand(program);
   registerDeadCommand(program);
   registerDefaultsCommand(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  drover batch -c 2 -i inputs.ndjson -- python3 handler.py        # a file of tasks, no Redis
+  drover run -q predict -c 4 -- python3 handler.py                 # serve a Redis queue
+  drover run --config drover.config.json --metrics-port 9464        # several handlers, metrics
+  drover enqueue predict '{"x":1}' --wait                           # enqueue and wait
+  drover top                                                        # live queues and supervisors
+
+drover <command> --help shows each command's options and examples. Docs: README.md, docs/.`,
+  );
   return program;
 }
 
