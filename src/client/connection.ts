@@ -8,6 +8,9 @@ const FAIL_FAST: RedisOptions = {
   maxRetriesPerRequest: 2,
   connectTimeout: 5000,
   retryStrategy: (times: number) => Math.min(times * 100, 2000),
+  // After QUIT or disconnect(), wait this long for the socket to close before destroying it
+  // (ioredis waits 2 s by default, which kept CLI commands alive 2 s past their end).
+  disconnectTimeout: 200,
 };
 
 function urlOptions(raw: string): RedisOptions {

@@ -58,9 +58,10 @@ export function duplicateConnection(redis: RedisClient): RedisClient {
     const cluster = redis as Cluster;
     return cluster.duplicate(undefined, {
       enableAutoPipelining: false,
-      redisOptions: { ...cluster.options.redisOptions, commandTimeout: undefined },
+      redisOptions: { ...cluster.options.redisOptions, commandTimeout: undefined, disconnectTimeout: 200 },
     });
   }
   const single = redis as Redis;
-  return single.duplicate({ commandTimeout: undefined, enableAutoPipelining: false });
+  // A blocked read (XREAD BLOCK, BLPOP) is cut by disconnect(): do not linger 2 s on its socket.
+  return single.duplicate({ commandTimeout: undefined, enableAutoPipelining: false, disconnectTimeout: 200 });
 }
