@@ -4,6 +4,7 @@ import type { AttemptOutcome, TaskAttempt } from '../queue/task.js';
 import { HandlerProcess } from './handler-process.js';
 import { PoolHealthState, type PoolHealth, type PoolHealthEvents } from './pool-health.js';
 import { normalizePoolOptions, type NormalizedPoolOptions, type PoolOptions } from './pool-options.js';
+import { OneshotRecovery } from './oneshot-recovery.js';
 import { OrphanReaper } from './orphan-reaper.js';
 import { recycleReason } from './recycle-check.js';
 import { RestartBackoff } from './restart-backoff.js';
@@ -64,6 +65,8 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
   #closed = false;
   /** Kills the handlers' leftover children if this process dies uncleanly (created with the first process). */
   #reaper: OrphanReaper | undefined;
+  /** One-shot only: probes an unhealthy pool with one task after a backoff. */
+  readonly #recovery: OneshotRecovery | undefined;
 
   constructor(options: PoolOptions) {
     super();
@@ -72,6 +75,17 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     this.#health.on('healthy', () => this.emit('healthy'));
     this.#health.on('starting', () => this.emit('starting'));
     this.#health.on('unhealthy', (error) => this.emit('unhealthy', error));
+    if (this.options.mode === 'oneshot') {
+      this.#recovery = new OneshotRecovery(this.#health, this.options.maxRestartDelayMs);
+    }
+  }
+
+  /**
+   * Whether tasks should be handed to the pool now: healthy, or a one-shot pool probing after
+   * it turned unhealthy (`starting`, capacity 1).
+   */
+  get accepting(): boolean {
+    return this.health === 'healthy' || (this.options.mode === 'oneshot' && this.health === 'starting');
   }
 
   get health(): PoolHealth {
@@ -103,7 +117,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
 
   /** Task slots: per long-lived process its declared concurrency plus `pipeline` (1 until ready); one-shot: concurrency. */
   get capacity(): number {
-    if (this.options.mode === 'oneshot') return this.options.concurrency;
+    if (this.options.mode === 'oneshot') return this.health === 'starting' ? 1 : this.options.concurrency;
     return this.#slots.reduce((sum, s) => sum + (s.proc?.state === 'ready' ? s.proc.concurrency + s.proc.pipeline : 1), 0);
   }
 
@@ -180,6 +194,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       return;
     }
     this.#closed = true;
+    this.#recovery?.stop();
     this.takeQueued('the pool is stopping');
     for (const slot of this.#slots) clearTimeout(slot.restartTimer);
     for (const proc of this.#procs) proc.drain();
@@ -266,7 +281,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       if (!best || p.free > best.free) best = p;
     }
     if (best || this.options.mode === 'long') return best;
-    if (this.#procs.size >= this.options.concurrency) return undefined;
+    if (this.#procs.size >= this.capacity) return undefined;
     return this.#newProcess();
   }
 
@@ -309,7 +324,11 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     });
   }
 
-  /** One-shot processes have no separate start: a load error line counts as a failed start. */
+  /**
+   * One-shot processes have no separate start: a load error line counts as a failed start. An
+   * exit without an answer does not (a script that exits 1 on a bad input would otherwise stop
+   * the pool after a few bad inputs in a row); it fails its task as handler_crash.
+   */
   #countOneshotStart(outcome: AttemptOutcome): void {
     if (!outcome.ok && outcome.error.reason === 'load_failed') {
       this.#health.failedStart(new DroverError('LOAD_FAILED', outcome.error.message));

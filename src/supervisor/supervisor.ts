@@ -137,7 +137,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // The order drawn here is the one the fetch loop uses next, so with weights each claim is
       // one weighted draw (drawing again there would favour the heavy queue twice).
       const order = claimOrder(o.queues);
-      const wantNext = !stopping && pool.health === 'healthy' && held.size - 1 < target() && order[0] === task.queue;
+      const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue;
       if (!wantNext) nextOrder = order;
       // One requestId for every retry of this write: a re-sent claim-next returns the same task.
       const claimNext = wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs, requestId: newRequestId() } : undefined;
@@ -185,15 +185,18 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
 
   const fetch = async (): Promise<void> => {
     while (!stopping) {
-      if (pool.health !== 'healthy') {
-        // Unhealthy handlers: take nothing; what was buffered goes back to the queue.
+      if (!pool.accepting) {
+        // Unhealthy (or still loading) handlers: take nothing; what was buffered goes back to the
+        // queue. A one-shot pool turns `starting` to probe with one task: that accepts again.
         for (const attempt of pool.takeQueued('the handler is unhealthy')) log.warn({ task: attempt.id }, 'requeueing: handler unhealthy');
         await new Promise<void>((resolve) => {
           const done = (): void => {
             pool.off('healthy', done);
+            pool.off('starting', done);
             resolve();
           };
           pool.once('healthy', done);
+          pool.once('starting', done);
           wake = done;
         });
         continue;

@@ -75,4 +75,20 @@ describe('a crash-looping handler', () => {
     expect(await sup.stop()).toBe(0);
     expect(s.leftovers()).toEqual([]);
   });
+
+  it('one-shot mode: an unhealthy pool probes with one task after a backoff, and serves again once the handler loads', async () => {
+    // The handler fails its first 2 starts (--max-failed-starts 2: unhealthy), then works, as
+    // after a fixed deploy. A one-shot pool has no process to restart: the probe brings it back.
+    const s = (scenario = faultScenario('recover-oneshot'));
+    const later = { maxRetries: 3, backoff: { type: 'fixed' as const, baseMs: 500 } };
+    const ids = (await s.client.enqueueMany('work', [0, 1, 2, 3].map((i) => ({ payload: { i }, options: later })))).map((r) => r.id);
+    const sup = s.supervise(['-q', 'work', '--mode', 'oneshot', '--prefetch', '0', '--max-failed-starts', '2'], { LOAD_ERROR_TIMES: '2' });
+    await until(() => sup.log().includes('handler unhealthy: not taking tasks'), 15_000, () => `unhealthy:\n${sup.log().slice(-2000)}`);
+    const outcomes = Object.values(await s.final(ids, 30_000));
+    expect(outcomes.every((o) => o.state === 'completed')).toBe(true);
+    // Only the two failed starts were charged; the probe and everything after it ran once.
+    expect(outcomes.reduce((sum, o) => sum + o.attempts, 0)).toBe(ids.length + 2);
+    expect(await sup.stop()).toBe(0);
+    expect(s.leftovers()).toEqual([]);
+  }, 60_000);
 });
