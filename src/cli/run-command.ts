@@ -40,9 +40,10 @@ async function runMain(argv: string[], flags: RunFlags & ObservabilityFlags, com
   if (plan.config) logger.info({ config: plan.config.label, handlers: plan.services.map((s) => s.name) }, 'config loaded');
   const session = openRedisSession(plan.process);
 
-  const observability = createObservability({ port: plan.process.metricsPort, host: plan.process.metricsHost, backend: session.backend, logger });
+  let observability: ReturnType<typeof createObservability>;
   let services: RunService[];
   try {
+    observability = createObservability({ port: plan.process.metricsPort, host: plan.process.metricsHost, backend: session.backend, logger });
     services = plan.services.map((s) => createService(s, session.backend, logger, plan.config !== undefined, observability.observerFor(s.name, s.queues.map((q) => q.name))));
   } catch (error) {
     await session.close();
@@ -71,9 +72,12 @@ async function runMain(argv: string[], flags: RunFlags & ObservabilityFlags, com
     await session.close();
     throw error;
   });
-  for (const s of services) {
-    s.pool.start();
-    s.supervisor.start();
+  // A signal that came while the metrics server started: stop before starting anything.
+  if (!stopping) {
+    for (const s of services) {
+      s.pool.start();
+      s.supervisor.start();
+    }
   }
   await stopped;
   await observability.close();

@@ -11,6 +11,7 @@ import { DroverError } from '../errors.js';
 import { RedisBackend } from '../queue/redis/backend.js';
 import type { EnqueueResult } from '../queue/redis/enqueue.js';
 import { assertQueueName, makeTaskId, newIdSuffix } from '../queue/redis/keys.js';
+import { nonNegativeMs } from '../queue/redis/options.js';
 import type { EnqueueOptions, QueueDefaults } from '../queue/redis/options.js';
 import type { QueueStats } from '../queue/redis/stats.js';
 import type { EventsOptions, TaskStreamItem } from '../queue/redis/task-events.js';
@@ -60,7 +61,7 @@ export class Client {
     return this.backendInstance.enqueue(queue, payload, options);
   }
 
-  /** Many tasks in one pipeline; results in item order. */
+  /** Many tasks of one queue in a few script calls (500 per call); results in item order. */
   enqueueMany(queue: string, items: { payload: unknown; options?: EnqueueOptions }[]): Promise<EnqueueResult[]> {
     return this.backendInstance.enqueueMany(queue, items);
   }
@@ -87,11 +88,13 @@ export class Client {
     // The id is chosen here so that the wait can subscribe while the enqueue is in flight (one
     // round trip less). An idempotency key may answer with another task's id: wait for that one.
     assertQueueName(queue);
+    if (timeout !== undefined) nonNegativeMs('timeout', timeout); // refused before anything is enqueued
     const suffix = enqueueOptions.id ?? newIdSuffix();
     const chosen = makeTaskId(queue, suffix);
     const enqueued = this.enqueue(queue, payload, { ...enqueueOptions, id: suffix }).then(({ id }) => {
       if (id !== chosen) throw new OtherTask(id);
     });
+    enqueued.catch(() => undefined); // the wait reports its failure; never an unhandled rejection
     let info: TaskInfo;
     try {
       info = await this.backendInstance.wait(chosen, { timeoutMs: timeout, after: enqueued });

@@ -5,7 +5,8 @@
  */
 export function redactUrl(text: string): string {
   // Greedy up to the last '@' before the path: an unencoded '@' in a password stays hidden.
-  return text.replace(/\/\/([^/\s]*)@/g, (_match, userinfo: string) => {
+  // A password may hold '/' (base64): the user part runs to the last '@' of the token.
+  return text.replace(/\/\/(\S*)@/g, (_match, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return colon === -1 ? '//***@' : `//${userinfo.slice(0, colon)}:***@`;
   });

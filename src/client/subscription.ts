@@ -70,6 +70,7 @@ export async function* subscribeToTask<P = unknown, R = unknown>(
   let pending: Promise<IteratorResult<TaskStreamItem, void>> | undefined;
   try {
     for (;;) {
+      if (signal?.aborted) return; // aborted while the caller handled the last item
       const next = stream.next();
       pending = next;
       const stops: Promise<Race<TaskStreamItem>>[] = [next.then((result) => ({ kind: 'item', result }))];

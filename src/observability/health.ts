@@ -34,7 +34,8 @@ function describe(service: ObservedService): ServiceHealth {
     failedStarts: service.pool.stats().failedStarts,
   };
   const error = service.pool.lastLoadError;
-  if (error && health !== 'healthy') out.lastLoadError = error.message;
+  // Only while the failed starts are current: an old load error says nothing about a later crash.
+  if (error && health !== 'healthy' && out.failedStarts > 0) out.lastLoadError = error.message;
   return out;
 }
 

@@ -26,7 +26,8 @@ function send(res: ServerResponse, reply: HttpReply, head: boolean): void {
 export async function startHttpServer(host: string, port: number, routes: Routes): Promise<HttpServer> {
   const json = (statusCode: number, value: unknown): HttpReply => ({ statusCode, contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(value)}\n` });
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // Routes are exact paths: no URL parsing (a malformed request target must not throw here).
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = routes[path];
     const head = req.method === 'HEAD';
     if (!route) return send(res, json(404, { error: `no such endpoint: ${path}`, endpoints: Object.keys(routes) }), head);

@@ -109,7 +109,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       .then(() => {
         running.set(task.id, task);
         // A task enqueued without a timeout gets the supervisor's (--timeout), if any.
-        return pool.run(o.taskTimeoutMs > 0 && !task.timeoutMs ? { ...task, timeoutMs: o.taskTimeoutMs } : task);
+        return pool.run(o.taskTimeoutMs > 0 && !task.timeoutMs ? withTimeout(task, o.taskTimeoutMs) : task);
       })
       .then((outcome) => settle(task, outcome))
       .catch((error: unknown) => log.error({ task: task.id, error: (error as Error).message }, 'settling a task failed'))
@@ -295,4 +295,11 @@ async function atMost(ms: number, work: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** A copy of the claim with a timeout, keeping its lazy payload getter (a spread would parse it). */
+function withTimeout(task: ClaimedTask, timeoutMs: number): ClaimedTask {
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(task)) as ClaimedTask;
+  copy.timeoutMs = timeoutMs;
+  return copy;
 }

@@ -76,7 +76,7 @@ export class RedisBackend {
     return this.guard('enqueue', () => enqueue(this.ctx, queue, payload, opts, this.maxPayloadBytes));
   }
 
-  /** One pipeline; results in item order. */
+  /** One enqueue-many script call per 500 tasks (or 8 MiB of payloads); results in item order. */
   enqueueMany(queue: string, items: { payload: unknown; options?: EnqueueOptions }[]): Promise<EnqueueResult[]> {
     return this.guard('enqueueMany', () => enqueueMany(this.ctx, queue, items, this.maxPayloadBytes));
   }

@@ -23,12 +23,14 @@ export function parseClaimedTask(queue: string, row: unknown): ClaimedTask {
   const timeoutMs = asNumber(r[5]);
   const startedAt = asNumber(r[10]);
   const payloadJson = asString(r[1]);
+  let payload: { value: unknown } | undefined;
   const task: ClaimedTask = {
     id: asString(r[0]),
     queue,
-    // Parsed only if read: the handler gets payloadJson verbatim.
+    // Parsed only if read, once: the handler gets payloadJson verbatim.
     get payload(): unknown {
-      return parseJson(payloadJson) ?? null;
+      payload ??= { value: parseJson(payloadJson) ?? null };
+      return payload.value;
     },
     payloadJson,
     retryCount: asNumber(r[3]),

@@ -77,17 +77,30 @@ export async function enqueueMany(
     }
   });
   // One script call per chunk: one clock read, one defaults read and one wake per chunk. Chunks
-  // keep each call short (Redis runs a script without interruption).
+  // keep each call short (Redis runs a script without interruption) and its arguments small
+  // (Redis holds a whole command in memory, twice while the script copies its arguments).
   const chunks: Promise<unknown>[] = [];
-  for (let i = 0; i < argLists.length; i += ENQUEUE_CHUNK) {
-    chunks.push(runQueueScript(ctx, 'enqueue-many', queue, argLists.slice(i, i + ENQUEUE_CHUNK).flat()));
+  let chunk: ScriptArg[][] = [];
+  let chunkChars = 0;
+  const flush = (): void => {
+    if (chunk.length > 0) chunks.push(runQueueScript(ctx, 'enqueue-many', queue, chunk.flat()));
+    chunk = [];
+    chunkChars = 0;
+  };
+  for (const args of argLists) {
+    const chars = String(args[2]).length; // the payload JSON
+    if (chunk.length >= CHUNK_TASKS || (chunk.length > 0 && chunkChars + chars > CHUNK_PAYLOAD_CHARS)) flush();
+    chunk.push(args);
+    chunkChars += chars;
   }
+  flush();
   const replies = await Promise.all(chunks);
   return replies.flatMap((reply) => asArray(reply, 'enqueue-many reply').map(parseEnqueue));
 }
 
-/** Tasks per enqueue-many script call. */
-const ENQUEUE_CHUNK = 500;
+/** At most this many tasks, and about this much payload JSON, per enqueue-many script call. */
+const CHUNK_TASKS = 500;
+const CHUNK_PAYLOAD_CHARS = 8 * 1024 * 1024;
 
 /** Merges the given defaults into the queue's stored defaults. */
 export async function setQueueDefaults(ctx: BackendContext, queue: string, defaults: QueueDefaults): Promise<void> {

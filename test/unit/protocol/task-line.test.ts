@@ -24,4 +24,14 @@ describe('taskLine', () => {
     const line = taskLine({ id: 'q:2', payload: null, payloadJson: 'null', retryCount: 0, maxRetry: 0 }, 0);
     expect(JSON.parse(line)).toEqual({ task_id: 'q:2', payload: null, retry_count: 0, max_retry: 0 });
   });
+
+  it('does not read the payload when its JSON is held (no parse per task)', () => {
+    const held = { id: 'q:3', payloadJson: '{"big":[1,2,3]}', retryCount: 0, maxRetry: 1 } as TaskAttempt;
+    Object.defineProperty(held, 'payload', {
+      get: () => {
+        throw new Error('payload was parsed');
+      },
+    });
+    expect(JSON.parse(taskLine(held, 0))).toEqual({ task_id: 'q:3', payload: { big: [1, 2, 3] }, retry_count: 0, max_retry: 1 });
+  });
 });
