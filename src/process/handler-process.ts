@@ -175,6 +175,8 @@ export class HandlerProcess {
 
   /** The handler answered (or gave up) this task: its slot frees and the next waiting task starts. */
   #release(taskId: string): void {
+    // Its timers go with it: a cancel grace armed before a late reply would hold the process open.
+    this.#inFlight.get(taskId)?.cancelTimers();
     this.#inFlight.delete(taskId);
     this.#startWaiting();
   }
@@ -242,7 +244,6 @@ export class HandlerProcess {
         if (line.taskId !== undefined && this.#inFlight.has(line.taskId)) {
           const task = this.#inFlight.get(line.taskId)!;
           this.#release(line.taskId);
-          task.start();
           task.fail({ message: `handler sent an invalid reply: ${line.why}`, type: 'ProtocolError', reason: 'error' }, false);
         } else {
           this.#log.warn({ line: line.text.slice(0, 500), why: line.why }, 'invalid protocol line ignored');

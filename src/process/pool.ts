@@ -76,16 +76,19 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     this.#health.on('starting', () => this.emit('starting'));
     this.#health.on('unhealthy', (error) => this.emit('unhealthy', error));
     if (this.options.mode === 'oneshot') {
-      this.#recovery = new OneshotRecovery(this.#health, this.options.maxRestartDelayMs);
+      this.#recovery = new OneshotRecovery(this.#health, this.options.maxRestartDelayMs, () => {
+        this.emit('capacity');
+        this.#dispatch();
+      });
     }
   }
 
   /**
-   * Whether tasks should be handed to the pool now: healthy, or a one-shot pool probing after
-   * it turned unhealthy (`starting`, capacity 1).
+   * Whether tasks should be handed to the pool now: healthy, or an unhealthy one-shot pool
+   * letting one task through as a probe (capacity 1, see OneshotRecovery).
    */
   get accepting(): boolean {
-    return this.health === 'healthy' || (this.options.mode === 'oneshot' && this.health === 'starting');
+    return this.health === 'healthy' || this.#recovery?.probing === true;
   }
 
   get health(): PoolHealth {
@@ -117,7 +120,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
 
   /** Task slots: per long-lived process its declared concurrency plus `pipeline` (1 until ready); one-shot: concurrency. */
   get capacity(): number {
-    if (this.options.mode === 'oneshot') return this.health === 'starting' ? 1 : this.options.concurrency;
+    if (this.options.mode === 'oneshot') return this.#recovery?.probing === true ? 1 : this.options.concurrency;
     return this.#slots.reduce((sum, s) => sum + (s.proc?.state === 'ready' ? s.proc.concurrency + s.proc.pipeline : 1), 0);
   }
 
@@ -281,7 +284,8 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       if (!best || p.free > best.free) best = p;
     }
     if (best || this.options.mode === 'long') return best;
-    if (this.#procs.size >= this.capacity) return undefined;
+    // An unhealthy one-shot pool starts nothing but its probe: a queued task waits to be taken back.
+    if (!this.accepting || this.#procs.size >= this.capacity) return undefined;
     return this.#newProcess();
   }
 
@@ -331,7 +335,9 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
    */
   #countOneshotStart(outcome: AttemptOutcome): void {
     if (!outcome.ok && outcome.error.reason === 'load_failed') {
+      if (this.#closed) return;
       this.#health.failedStart(new DroverError('LOAD_FAILED', outcome.error.message));
+      this.#recovery?.afterFailedStart();
     } else if (outcome.ok || outcome.error.reason === 'error') {
       this.#onStarted(); // the handler answered: it did start
     }

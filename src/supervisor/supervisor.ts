@@ -154,7 +154,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       return;
     }
     if (outcome.notStarted || outcome.interrupted) {
-      await untilWritten('requeue', () => backend.requeue([task]), log, giveUp);
+      // Given up (Redis unreachable past the deadline): the lease brings it back, counted there.
+      if ((await untilWritten('requeue', () => backend.requeue([task]), log, giveUp)) === undefined) return;
       counters.requeued += 1;
       observe(task, outcome, 'requeued');
       return;
@@ -187,16 +188,16 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     while (!stopping) {
       if (!pool.accepting) {
         // Unhealthy (or still loading) handlers: take nothing; what was buffered goes back to the
-        // queue. A one-shot pool turns `starting` to probe with one task: that accepts again.
+        // queue. An unhealthy one-shot pool signals `capacity` when it accepts a probe task.
         for (const attempt of pool.takeQueued('the handler is unhealthy')) log.warn({ task: attempt.id }, 'requeueing: handler unhealthy');
         await new Promise<void>((resolve) => {
           const done = (): void => {
             pool.off('healthy', done);
-            pool.off('starting', done);
+            pool.off('capacity', done);
             resolve();
           };
           pool.once('healthy', done);
-          pool.once('starting', done);
+          pool.once('capacity', done);
           wake = done;
         });
         continue;
@@ -269,7 +270,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // deadline, at least 1 s: a Redis that stays down must not hold the exit much longer.
       const restMs = Math.max(1000, stopDeadline - Date.now());
       await Promise.all([heartbeat.stop(restMs), recoverer.stop(restMs), registration.stop(restMs)]);
-      await atMost(restMs, (unsubscribe?.() ?? Promise.resolve()).then(() => backend.unregisterSupervisor(o.id)));
+      await atMost(restMs, Promise.all([unsubscribe?.(), backend.unregisterSupervisor(o.id)]));
       log.info(counters, 'supervisor stopped');
     },
     stats: () => ({ id: o.id, ...counters, active: held.size }),
