@@ -58,6 +58,33 @@ class Subscribe(unittest.TestCase):
         self.assertEqual([describe(i) for i in again], items)
         self.assertIsInstance(again[-1], FinalEvent)
 
+    def test_a_quiet_task_ends_the_subscription_as_soon_as_it_finishes(self):
+        # No progress, no partial: the stream exists only because the subscriber watches it
+        # (events-watch.lua), and finishing appends the 'end' entry it wakes on. Without the
+        # watch it would notice only when its blocking read times out (blockMs, 5 s).
+        check_node(self)
+        task = self.client.enqueue("quiet", "x")
+        proc = start_ts(self, self.prefix, [
+            {"op": "claim", "queue": "quiet", "wait_ms": 10_000},
+            {"op": "sleep", "ms": 300},
+            {"op": "complete", "id": task.id, "result": "done"},
+        ])
+        started = time.monotonic()
+        items = [describe(i) for i in self.client.subscribe(task.id, timeout=20)]
+        finish_ts(self, proc)
+        self.assertEqual(items, ["final:completed:'done'"])
+        self.assertLess(time.monotonic() - started, 4.0)
+        # Finished and never watched: ends at once too.
+        quiet = self.client.enqueue("quiet2", "y")
+        proc = start_ts(self, self.prefix, [
+            {"op": "claim", "queue": "quiet2", "wait_ms": 10_000},
+            {"op": "complete", "id": quiet.id, "result": "done"},
+        ])
+        finish_ts(self, proc)
+        started = time.monotonic()
+        self.assertEqual([describe(i) for i in self.client.subscribe(quiet.id)], ["final:completed:'done'"])
+        self.assertLess(time.monotonic() - started, 4.0)
+
     def test_timeout_raises_wait_timeout_and_the_task_keeps_its_state(self):
         task = self.client.enqueue("idle", 1)
         with self.assertRaises(DroverError) as cm:

@@ -21,7 +21,7 @@ from .options import (DEFAULT_MAX_PAYLOAD_BYTES, ENQUEUE_OPTION_NAMES, check_int
                       normalize_enqueue_options)
 from .script_runner import run_many, run_script
 from .stats import QueueStats, parse_stats, parse_supervisor_queues
-from .task_info import TaskInfo, num, parse_task_info, text
+from .task_info import TaskInfo, is_terminal, num, parse_task_info, text
 from .wait import not_found, wait_for_task
 
 
@@ -123,6 +123,20 @@ class Client(object):
         keys = self._keys.queue(queue)
         return run_script(self._redis, SCRIPTS[name], keys, self._keys.channels(queue), args,
                           slot_conn=self._slot_conn(keys["pending"]))
+
+    def _watch_events(self, keys: TaskKeys) -> TaskInfo:
+        """The task, and for one still running its event stream made to exist (events-watch.lua),
+        so that finishing it appends the 'end' entry a reader wakes on (task-events.ts)."""
+        first = self._read_task(keys)
+        if first is None:
+            raise not_found(keys.id)
+        if not is_terminal(first.state):
+            state = text(self._run_queue_script("events-watch", keys.queue, [keys.id]))
+            if state == "":
+                raise not_found(keys.id)
+            if is_terminal(state):
+                first = self._read_task(keys) or first
+        return first
 
     def _read_task(self, keys: TaskKeys) -> Optional[TaskInfo]:
         return parse_task_info(keys.id, self._redis.hgetall(keys.hash))
@@ -263,9 +277,7 @@ class Client(object):
             keys = self._keys.task(_check_id(id))
             if keys is None:
                 raise not_found(id, "not a drover task id")
-            first = self._read_task(keys)
-            if first is None:
-                raise not_found(id)
+            first = self._watch_events(keys)
         return event_stream(self._redis, keys, first, True, EVENTS["blockMs"], self._read_task, self._guard,
                             timeout_s)
 
@@ -286,9 +298,7 @@ class Client(object):
             keys = self._keys.task(_check_id(id))
             if keys is None:
                 raise not_found(id)
-            first = self._read_task(keys)
-            if first is None:
-                raise not_found(id)
+            first = self._watch_events(keys)
         return event_stream(self._redis, keys, first, from_start, block_ms, self._read_task, self._guard)
 
     def close(self) -> None:

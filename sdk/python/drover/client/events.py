@@ -3,7 +3,7 @@ event stream with XREAD BLOCK (src/queue/redis/task-events.ts)."""
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Union
 
 from .errors import DroverError
 from .keys import TaskKeys
@@ -38,6 +38,21 @@ class FinalEvent:
 TaskStreamItem = Union[ProgressEvent, PartialEvent, FinalEvent]
 
 
+def _fields(raw: Any) -> Dict[str, str]:
+    return {text(k): text(v) for k, v in (raw or {}).items()}
+
+
+def _to_event(task_id: str, f: Dict[str, str]) -> Optional[TaskStreamItem]:
+    """A stream entry's fields as an event; None for the markers ('watch', 'end')."""
+    kind = f.get("t")
+    if kind == "progress":
+        progress = num(f.get("d"))
+        return ProgressEvent(task_id, float("nan") if progress is None else progress, f.get("m") or None)
+    if kind == "partial":
+        return PartialEvent(task_id, parse_json(f.get("d")))
+    return None
+
+
 def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, block_ms: int,
                  read_task: Callable[[TaskKeys], Optional[TaskInfo]],
                  guard: Callable[[str], Any], timeout: Optional[float] = None) -> Iterator[TaskStreamItem]:
@@ -66,10 +81,18 @@ def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, b
             raise not_found(task_id)
         return FinalEvent(task_id, info) if is_terminal(info.state) else None
 
+    if is_terminal(first.state):
+        # Finished already: replay what the stream holds (it may not exist), then the final item.
+        if from_start:
+            with guard("events"):
+                entries = conn.xrange(keys.events, "-", "+")
+            for _entry_id, fields in entries:
+                event = _to_event(task_id, _fields(fields))
+                if event is not None:
+                    yield event
+        yield FinalEvent(task_id, first)
+        return
     if not from_start:
-        if is_terminal(first.state):
-            yield FinalEvent(task_id, first)
-            return
         with guard("events"):
             tail = conn.xrevrange(keys.events, "+", "-", count=1)
         last = text(tail[0][0]) if tail else "0-0"
@@ -86,14 +109,11 @@ def event_stream(conn: Any, keys: TaskKeys, first: TaskInfo, from_start: bool, b
         for _stream, entries in reply:
             for entry_id, fields in entries:
                 last = text(entry_id)
-                f = {text(k): text(v) for k, v in (fields or {}).items()}
-                kind = f.get("t")
-                if kind == "progress":
-                    progress = num(f.get("d"))
-                    yield ProgressEvent(task_id, float("nan") if progress is None else progress, f.get("m") or None)
-                elif kind == "partial":
-                    yield PartialEvent(task_id, parse_json(f.get("d")))
-                elif kind == "end":
+                f = _fields(fields)
+                event = _to_event(task_id, f)
+                if event is not None:
+                    yield event
+                elif f.get("t") == "end":
                     final = finished()
                     if final is not None:
                         yield final
