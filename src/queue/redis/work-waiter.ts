@@ -9,7 +9,9 @@
  *    BLPOP per queue (each queue is its own slot), each on its own connection. A BLPOP still in
  *    flight from an earlier call (which returned on its timer) is reused, never duplicated.
  *    Pops are counted: a pop by such a leftover BLPOP after this call's peek ends the call at
- *    once, so an enqueue between the peek and the block is never missed.
+ *    once, so an enqueue between the peek and the block is never missed. A leftover BLPOP that
+ *    pops a token while no call waits (its supervisor is busy) pushes the token back, so that an
+ *    idle supervisor blocked behind it still wakes.
  * 3. A JS timer bounds the wait precisely (Redis checks blocking timeouts every ~100 ms); an
  *    AbortSignal ends it early.
  */
@@ -28,6 +30,8 @@ interface Group {
   inflight: Promise<Outcome> | undefined;
   /** Wake tokens popped so far (not timeouts). */
   wakes: number;
+  /** wait() calls in progress on this group. */
+  waiting: number;
 }
 
 export class WorkWaiter {
@@ -47,6 +51,15 @@ export class WorkWaiter {
     if (this.closed || signal?.aborted) return;
     const unique = [...new Set(queues)].sort();
     const groups = this.groupsFor(unique);
+    for (const g of groups) g.waiting += 1;
+    try {
+      await this.waitOn(groups, unique, timeoutMs, signal);
+    } finally {
+      for (const g of groups) g.waiting -= 1;
+    }
+  }
+
+  private async waitOn(groups: Group[], unique: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     // A BLPOP left in flight by an earlier (aborted or timed-out) wait may pop the token of an
     // enqueue that lands after our peek; that wakeup would be lost, so count pops and compare.
     const wakesBefore = groups.map((g) => g.wakes);
@@ -88,7 +101,7 @@ export class WorkWaiter {
       if (!group) {
         const conn = duplicateConnection(this.ctx.redis);
         conn.on('error', () => undefined);
-        group = { conn, wakeKeys: set.map((q) => this.ctx.keys.queue(q).wake), inflight: undefined, wakes: 0 };
+        group = { conn, wakeKeys: set.map((q) => this.ctx.keys.queue(q).wake), inflight: undefined, wakes: 0, waiting: 0 };
         this.groups.set(name, group);
       }
       return group;
@@ -102,7 +115,11 @@ export class WorkWaiter {
         .blpop(...group.wakeKeys, seconds)
         .then(
           (popped): Outcome => {
-            if (popped !== null) group.wakes += 1;
+            if (popped !== null) {
+              group.wakes += 1;
+              // Nobody here wants it: hand the token back for another idle supervisor.
+              if (group.waiting === 0 && !this.closed) void this.ctx.redis.lpush(popped[0], popped[1]).catch(() => undefined);
+            }
             return { ok: true };
           },
           (error: unknown): Outcome => ({ ok: false, error }),

@@ -113,6 +113,24 @@ describe('RedisBackend: waking without polling', () => {
     expect((await next) - enqueuedAt).toBeLessThan(100);
   });
 
+  it('a busy supervisor whose blocking call is still in flight hands a wake token on to an idle one', async () => {
+    // A aborted its wait (its tasks settled and it went to claim), but its BLPOP stays blocked
+    // in Redis, ahead of B's. The next enqueue's token goes to A's BLPOP: nobody there waits
+    // for it, so it must be pushed back for B, not swallowed until B's 10 s block ends.
+    const controller = new AbortController();
+    const a = f.backend.waitForWork(['hand'], 10_000, controller.signal);
+    await sleep(100);
+    controller.abort();
+    await a;
+    const b = other();
+    let woken = false;
+    const bWaiting = b.waitForWork(['hand'], 10_000).then(() => (woken = true));
+    await sleep(100);
+    await other().enqueue('hand', 'x');
+    await until(() => woken, 3000, 'the idle supervisor to wake');
+    await bWaiting;
+  });
+
   it('wait() gives up with QUEUE_ERROR when the backend is closed', async () => {
     const { id } = await f.backend.enqueue('cl', 'x');
     const redis = f.track(connect());
