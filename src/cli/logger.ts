@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { isColorSupported, prettyFactory } from 'pino-pretty';
 
@@ -16,10 +15,6 @@ export interface CliLoggerOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-export function parseLogFormat(text: string): LogFormat {
-  if (text === 'json' || text === 'pretty') return text;
-  throw new InvalidArgumentError(`--log-format must be "json" or "pretty", got "${text}"`);
-}
 
 /** Fields pretty lines show in the message prefix instead of as key=value. */
 const SHOWN_IN_PREFIX = ['handler', 'proc', 'task', 'stderr', 'stdout', 'handlerPid'];

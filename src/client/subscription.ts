@@ -6,6 +6,7 @@
  */
 import { DroverError } from '../errors.js';
 import type { RedisBackend } from '../queue/redis/backend.js';
+import { nonNegativeMs } from '../queue/redis/options.js';
 import type { TaskInfo } from '../queue/redis/task-info.js';
 import type { TaskStreamItem } from '../queue/redis/task-events.js';
 
@@ -49,18 +50,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Race<T> = { kind: 'item'; result: IteratorResult<T, void> } | { kind: 'aborted' } | { kind: 'timeout' };
 
-function checkTimeout(timeout: number | undefined): void {
-  if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout >= 0)) {
-    throw new DroverError('INVALID_OPTION', `timeout: expected a number of milliseconds >= 0, got ${JSON.stringify(timeout)}`);
-  }
-}
 
 export async function* subscribeToTask<P = unknown, R = unknown>(
   backend: RedisBackend,
   id: string,
   options: SubscribeOptions = {},
 ): AsyncGenerator<TaskUpdate<P, R>, void, undefined> {
-  checkTimeout(options.timeout);
+  if (options.timeout !== undefined) nonNegativeMs('timeout', options.timeout); // as wait() and run()
   const { signal, timeout } = options;
   if (signal?.aborted) return;
   const deadline = timeout === undefined ? Infinity : Date.now() + timeout;

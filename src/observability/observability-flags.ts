@@ -1,5 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { parseLogFormat, type LogFormat } from '../cli/logger.js';
+import type { Command } from 'commander';
+import { flagParser } from '../cli/flag-parser.js';
+import type { LogFormat } from '../cli/logger.js';
+import { parseLogFormatValue, parsePortValue } from '../config/values.js';
 import { DEFAULT_OBSERVABILITY_OPTIONS } from './observability-options.js';
 
 /** `drover run` flags for metrics, health checks and log format (docs/observability.md). */
@@ -11,13 +13,8 @@ export interface ObservabilityFlags {
 
 export function addObservabilityFlags(command: Command): Command {
   return command
-    .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz, /readyz on this port; 0 = any free port (default: off)', parsePort)
+    .option('--metrics-port <port>', 'serve Prometheus /metrics and /healthz, /readyz on this port; 0 = any free port (default: off)', flagParser(parsePortValue, (text) => (/^\d+$/.test(text) ? Number(text) : text)))
     .option('--metrics-host <address>', `address the metrics server binds to (default: ${DEFAULT_OBSERVABILITY_OPTIONS.host}, all interfaces)`)
-    .option('--log-format <format>', 'json or pretty (default: pretty when stderr is a terminal, else json)', parseLogFormat);
+    .option('--log-format <format>', 'json or pretty (default: pretty when stderr is a terminal, else json)', flagParser(parseLogFormatValue));
 }
 
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65_535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${text}"`);
-  return port;
-}

@@ -1,6 +1,7 @@
 /** `drover run`'s own flags, and which of them the user actually typed (they override a config file). */
-import { InvalidArgumentError, type Command } from 'commander';
-import { InvalidValue, parseLogLevelValue } from '../../config/values.js';
+import type { Command } from 'commander';
+import { parseLogLevelValue } from '../../config/values.js';
+import { flagParser } from '../flag-parser.js';
 import type { RunRequest } from '../../config/merge.js';
 import { parseQueueSpec, type QueueSpec } from '../../supervisor/queue-selector.js';
 import { parseCount, parseDuration } from '../parse-units.js';
@@ -31,7 +32,7 @@ export function addRunFlags(command: Command): Command {
     .option('--grace <duration>', 'on SIGTERM/SIGINT, time for in-flight tasks to finish (default: 30s)', parseDuration)
     .option('--recover-interval <duration>', 'how often to look for expired leases (default: 5s)', parseDuration)
     .option('-t, --timeout <duration>', 'per-attempt timeout for tasks enqueued without one (default: none)', parseDuration)
-    .option('--log-level <level>', 'trace, debug, info, warn, error', parseLogLevel, 'info');
+    .option('--log-level <level>', 'trace, debug, info, warn, error', flagParser(parseLogLevelValue), 'info');
 }
 
 /**
@@ -47,14 +48,4 @@ export function typedFlags(command: Command, flags: RunFlags): RunRequest['flags
   }
   delete typed.config;
   return typed as RunRequest['flags'];
-}
-
-/** --log-level: the levels the config file accepts (a bad one is a usage error, exit 2). */
-function parseLogLevel(value: string): string {
-  try {
-    return parseLogLevelValue(value);
-  } catch (error) {
-    if (error instanceof InvalidValue) throw new InvalidArgumentError(`expected ${error.expectation}, got "${value}"`);
-    throw error;
-  }
 }
