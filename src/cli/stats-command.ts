@@ -33,7 +33,7 @@ Docs: docs/cli.md`,
     await withRedisSession(flags, async ({ backend }) => {
       const supervisors = await backend.listSupervisors();
       const names = queuesToShow(queues, supervisors);
-      const stats = await Promise.all(names.map((name) => backend.stats(name)));
+      const stats = await Promise.all(names.map((name) => backend.stats(name, { supervisors })));
       const now = Date.now();
       const doc: StatsDocument = { queues: stats.map((s) => toStatsView(s, now)), supervisors };
       for (const s of stats) {

@@ -19,7 +19,7 @@ export function queuesToWatch(given: readonly string[], supervisors: readonly Su
 export async function takeSample(backend: RedisBackend, given: readonly string[], now: () => number = Date.now): Promise<TopSample> {
   const supervisors = await backend.listSupervisors();
   const names = queuesToWatch(given, supervisors);
-  const queues = await Promise.all(names.map((name) => backend.stats(name)));
+  const queues = await Promise.all(names.map((name) => backend.stats(name, { supervisors })));
   supervisors.sort((a, b) => a.id.localeCompare(b.id));
   return { at: now(), queues, supervisors };
 }

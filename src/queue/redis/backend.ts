@@ -173,8 +173,9 @@ export class RedisBackend {
     return taskEvents(this.ctx, id, opts, this.eventConnections);
   }
 
-  stats(queue: string): Promise<QueueStats> {
-    return this.guard('stats', () => queueStats(this.ctx, queue));
+  /** `options.supervisors`: the registry as already read by listSupervisors(), saving a read per queue. */
+  stats(queue: string, options: { supervisors?: readonly SupervisorRecord[] } = {}): Promise<QueueStats> {
+    return this.guard('stats', () => queueStats(this.ctx, queue, options.supervisors));
   }
 
   registerSupervisor(info: SupervisorInfo, ttlMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import { FAILURE_REASONS, type FailureReason, type TaskState } from '../task.js'
 import { type BackendContext, runQueueScript } from './context.js';
 import { assertQueueName } from './keys.js';
 import { asArray, asNumber, asRecord } from './reply.js';
-import { listSupervisors } from './supervisors.js';
+import { listSupervisors, type SupervisorRecord } from './supervisors.js';
 
 export interface ThroughputMinute {
   /** Start of the minute, epoch ms (Redis server clock). */
@@ -33,9 +33,10 @@ export interface QueueStats {
   supervisors: number;
 }
 
-export async function queueStats(ctx: BackendContext, queue: string): Promise<QueueStats> {
+/** `supervisorList`: the registry as the caller already read it (one read for many queues). */
+export async function queueStats(ctx: BackendContext, queue: string, supervisorList?: readonly SupervisorRecord[]): Promise<QueueStats> {
   assertQueueName(queue);
-  const [reply, supervisors] = await Promise.all([runQueueScript(ctx, 'stats', queue, []), listSupervisors(ctx)]);
+  const [reply, supervisors] = await Promise.all([runQueueScript(ctx, 'stats', queue, []), supervisorList ?? listSupervisors(ctx)]);
   const r = asArray(reply);
   const now = asNumber(r[0]);
   const c = asArray(r[1]).map((x) => asNumber(x));
