@@ -52,9 +52,8 @@ Docs: docs/cli.md, docs/streaming.md`,
       if (flags.json === true || process.stdout.isTTY !== true) printJson(task);
       else printText(formatTaskBlock(task));
     });
-    // Ctrl-C: exit now, like a shell would after SIGINT. (A connection closed while its XREAD
-    // is blocked keeps ioredis' 2 s disconnect timer alive; nothing is left to do meanwhile.)
-    if (interrupted) process.exit(130);
+    // Ctrl-C: exit status 130, as a shell reports SIGINT; the connections are closed by now.
+    if (interrupted) process.exitCode = 130;
   });
 }
 
