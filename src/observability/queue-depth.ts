@@ -1,10 +1,14 @@
 import type { Logger } from 'pino';
 import type { QueueStats } from '../queue/redis/stats.js';
+import type { SupervisorRecord } from '../queue/redis/supervisors.js';
 
 /** The part of the Redis backend queue depth needs. */
 export interface QueueStatsSource {
-  stats(queue: string): Promise<QueueStats>;
+  stats(queue: string, options?: { supervisors?: readonly SupervisorRecord[] }): Promise<QueueStats>;
 }
+
+/** Depth needs no supervisor count: an empty registry spares a registry read per queue. */
+const NO_REGISTRY_READ = { supervisors: [] } as const;
 
 export const QUEUE_DEPTH_STATES = ['pending', 'scheduled', 'active', 'dead'] as const;
 export type QueueDepth = Record<(typeof QUEUE_DEPTH_STATES)[number], number>;
@@ -42,7 +46,7 @@ export function createQueueDepthReader(p: {
       timer = setTimeout(() => reject(new Error(`no answer within ${p.timeoutMs} ms`)), p.timeoutMs);
     });
     try {
-      const all = await Promise.race([Promise.all(queues.map((q) => p.source.stats(q))), timeout]);
+      const all = await Promise.race([Promise.all(queues.map((q) => p.source.stats(q, NO_REGISTRY_READ))), timeout]);
       const depth = new Map<string, QueueDepth>();
       for (const s of all) depth.set(s.queue, { pending: s.counts.pending, scheduled: s.counts.scheduled, active: s.counts.active, dead: s.counts.failed });
       if (!wasUp) p.logger.info('queue depth readable again');
