@@ -94,7 +94,11 @@ describe('drover run --metrics-port', () => {
     await whenReady(sup);
     const { id } = await client.enqueue('work', { sleep_ms: 4000 });
     await whenStarted(record, { taskId: id });
-    const s = await scrapeUntil(url, (x) => valueOf(x, 'drover_queue_tasks', { queue: 'work', state: 'active' }) === 1, 'the running task to show as active');
+    // The second process may still be loading when the task starts on the first: wait for both.
+    const running = (x: Sample[]): boolean =>
+      valueOf(x, 'drover_queue_tasks', { queue: 'work', state: 'active' }) === 1 &&
+      valueOf(x, 'drover_handler_processes', { service: 'default', state: 'starting' }) === 0;
+    const s = await scrapeUntil(url, running, 'the running task to show as active, and both processes started');
     expect(valueOf(s, 'drover_handler_processes', { service: 'default', state: 'busy' })).toBe(1);
     expect(valueOf(s, 'drover_handler_processes', { service: 'default', state: 'ready' })).toBe(1);
     expect(valueOf(s, 'drover_pool_tasks', { service: 'default', state: 'running' })).toBe(1);
