@@ -19,9 +19,13 @@ import { type RunningSupervisor, startSupervisor, stopAllSupervisors, whenReady 
 const hasTmux = canRun('tmux', ['-V']);
 if (!hasTmux) console.warn('top.test.ts: SKIPPED: tmux is not installed (apt-get install -y tmux; test/run-all.sh installs it)');
 
-/** A private tmux server (its own socket), so the test never touches anyone's sessions. */
-const SOCKET = `drover-top-${randomBytes(4).toString('hex')}`;
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+/**
+ * A private tmux server (its own socket), so the test never touches anyone's sessions; a new one
+ * per test, since a server still exiting after kill-server refuses the next test's session.
+ */
+const newSocket = (): string => `drover-top-${randomBytes(4).toString('hex')}`;
+let socket = newSocket();
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-top-'));
 const redis = connect();
@@ -65,10 +69,11 @@ beforeAll(async () => {
 afterEach(() => {
   if (!hasTmux) return;
   try {
-    execFileSync('tmux', ['-L', SOCKET, 'kill-server'], { stdio: 'ignore' });
+    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
   } catch {
     // no session left
   }
+  socket = newSocket();
 });
 afterAll(async () => {
   await stopAllSupervisors();
