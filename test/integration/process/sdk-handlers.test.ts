@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { fixture, pyHandler } from '../../helpers/handlers.js';
+import { fixture, pyHandler, until } from '../../helpers/handlers.js';
 import { attempt, startPool } from './pool-helpers.js';
 
 /** stderr lines the pool logged for the handler. */
 function stderrLines(records: Record<string, unknown>[]): string[] {
   return records.filter((r) => typeof r.stderr === 'string').map((r) => r.stderr as string);
+}
+
+/**
+ * Waits until every text was logged from the handler's stderr: the reply (on its own pipe) may
+ * arrive before the stderr lines written just before it are read.
+ */
+async function expectLogged(records: Record<string, unknown>[], texts: string[]): Promise<void> {
+  const logged = (): string => stderrLines(records).join('\n');
+  await until(() => texts.every((t) => logged().includes(t)), 5000, () => `stderr lines ${JSON.stringify(texts)}; logged:\n${logged()}`);
+  for (const text of texts) expect(logged()).toContain(text);
 }
 
 describe('SDK handlers under the supervisor keep every print off the protocol', () => {
@@ -15,10 +25,7 @@ describe('SDK handlers under the supervisor keep every print off the protocol', 
     const stats = pool.stats();
     expect(stats.unknownReplies).toBe(0); // the forged reply written by C never reached the protocol
     expect(stats.strayLines).toBe(0);
-    const logged = stderrLines(records).join('\n');
-    for (const text of ['print during load', 'print from python', 'hi from os.system', 'hi from a subprocess', '"task_id":"forged"']) {
-      expect(logged).toContain(text);
-    }
+    await expectLogged(records, ['print during load', 'print from python', 'hi from os.system', 'hi from a subprocess', '"task_id":"forged"']);
   });
 
   it('Node: console.log, process.stdout.write and a child with inherited stdio land in the log', async () => {
@@ -26,7 +33,6 @@ describe('SDK handlers under the supervisor keep every print off the protocol', 
     const outcome = await pool.run(attempt('x'));
     expect(outcome).toMatchObject({ ok: true, result: { ok: 'x' } });
     expect(pool.stats().unknownReplies).toBe(0);
-    const logged = stderrLines(records).join('\n');
-    for (const text of ['console.log from node', '"task_id":"forged"', 'hi from a child']) expect(logged).toContain(text);
+    await expectLogged(records, ['console.log from node', '"task_id":"forged"', 'hi from a child']);
   });
 });
