@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { runCli } from '../../helpers/cli.js';
-import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { PYTHON, fixture, until } from '../../helpers/handlers.js';
 import { isAlive } from '../../helpers/os.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-batch-'));
@@ -18,6 +18,16 @@ function inputFile(name: string, lines: unknown[]): string {
 
 function readLines(path: string): Record<string, unknown>[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * Waits for the run's "handler ready" log line: by then drover handles SIGINT itself (a signal
+ * sent while Node still loads, on a busy machine, would kill it with no exit code).
+ */
+async function untilHandlerReady(child: { stderr: NodeJS.ReadableStream | null }): Promise<void> {
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString('utf8')));
+  await until(() => log.includes('"handler ready"'), 15_000, () => `the handler to be ready:\n${log}`);
 }
 
 describe('drover batch', () => {
@@ -112,7 +122,8 @@ describe('drover batch', () => {
     const { execa } = await import('execa');
     const { DROVER_BIN } = await import('../../helpers/cli.js');
     const child = execa(process.execPath, [DROVER_BIN, 'batch', '--grace', '300ms', '--kill-grace', '300ms', '--', PYTHON, fixture('forever.py')], { reject: false, input: '1\n' });
-    await new Promise((r) => setTimeout(r, 800));
+    await untilHandlerReady(child);
+    await new Promise((r) => setTimeout(r, 300)); // the task is running
     const stoppedAt = Date.now();
     child.kill('SIGINT');
     const result = await child;
@@ -196,7 +207,8 @@ describe('drover batch', () => {
       reject: false,
       env: { DELAY_MS: '300' },
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await untilHandlerReady(child);
+    await new Promise((r) => setTimeout(r, 500)); // tasks are running
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
