@@ -1,27 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PYTHON, fixture, until } from '../../helpers/handlers.js';
-import { cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
-import { stopAllSupervisors } from '../../helpers/supervisor.js';
-import { getJson, scrape, startObserved, valueOf } from './observed-run.js';
+import { getJson, scrape, startObserved, valueOf, observedSuite } from './observed-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'drover-health-'));
-const redis = connect();
-let prefix: string;
-
-beforeEach(() => {
-  prefix = testPrefix('health');
-});
-afterEach(async () => {
-  await stopAllSupervisors();
-  await cleanupPrefix(redis, prefix);
-});
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await redis.quit();
-});
+const suite = observedSuite('health');
 
 interface ServiceBody {
   service: string;
@@ -35,7 +18,7 @@ const servicesOf = (body: Record<string, unknown>): ServiceBody[] => body.servic
 describe('/healthz and /readyz', () => {
   it('readyz is 503 while the handler loads and 200 once it is ready; healthz is 200 throughout', async () => {
     // The server listens before the pool starts, so the first probe always sees the load phase.
-    const { url } = await startObserved(prefix, ['-q', 'work'], [PYTHON, fixture('slow-load.py')], { LOAD_MS: '3000' });
+    const { url } = await startObserved(suite.prefix, ['-q', 'work'], [PYTHON, fixture('slow-load.py')], { LOAD_MS: '3000' });
     const before = await getJson(`${url}/readyz`);
     expect(before.status).toBe(503);
     expect(before.body).toMatchObject({ status: 'not_ready', reason: 'service "default" has no ready handler (starting)' });
@@ -51,7 +34,7 @@ describe('/healthz and /readyz', () => {
   });
 
   it('a handler that keeps failing to start turns healthz 503, naming the service and the load error', async () => {
-    const { url } = await startObserved(prefix, ['-q', 'work', '--max-failed-starts', '2'], [PYTHON, fixture('load-error.py')]);
+    const { url } = await startObserved(suite.prefix, ['-q', 'work', '--max-failed-starts', '2'], [PYTHON, fixture('load-error.py')]);
     await until(async () => (await getJson(`${url}/healthz`)).status === 503, 15_000, 'healthz to turn 503');
     const live = await getJson(`${url}/healthz`);
     expect(live.body.status).toBe('unhealthy');
@@ -69,7 +52,7 @@ describe('/healthz and /readyz', () => {
   });
 
   it('with several handlers (a config file), readyz waits for every one of them and labels metrics by service', async () => {
-    const config = join(dir, `two-${Date.now()}.json`);
+    const config = join(suite.dir, `two-${Date.now()}.json`);
     writeFileSync(
       config,
       JSON.stringify({
@@ -79,7 +62,7 @@ describe('/healthz and /readyz', () => {
         },
       }),
     );
-    const { url } = await startObserved(prefix, ['--config', config], []);
+    const { url } = await startObserved(suite.prefix, ['--config', config], []);
     const before = await getJson(`${url}/readyz`);
     expect(before).toMatchObject({ status: 503, body: { reason: 'service "slow" has no ready handler (starting)' } });
     expect(servicesOf(before.body).map((s) => [s.service, s.health])).toEqual([
@@ -97,7 +80,7 @@ describe('/healthz and /readyz', () => {
   });
 
   it('answers 404 for an unknown path and 405 for a POST', async () => {
-    const { url } = await startObserved(prefix, ['-q', 'work'], [PYTHON, fixture('echo.py')]);
+    const { url } = await startObserved(suite.prefix, ['-q', 'work'], [PYTHON, fixture('echo.py')]);
     const missing = await getJson(`${url}/nope`);
     expect(missing).toMatchObject({ status: 404, body: { endpoints: ['/metrics', '/healthz', '/readyz'] } });
     const post = await fetch(`${url}/metrics`, { method: 'POST' });

@@ -1,27 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PYTHON, ROOT, fixture, until } from '../../helpers/handlers.js';
-import { cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
-import { startSupervisor, stopAllSupervisors } from '../../helpers/supervisor.js';
+import { startSupervisor } from '../../helpers/supervisor.js';
+import { observedSuite } from './observed-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'drover-logs-'));
-const redis = connect();
-let prefix: string;
-
-beforeEach(() => {
-  prefix = testPrefix('logs');
-});
-afterEach(async () => {
-  await stopAllSupervisors();
-  await cleanupPrefix(redis, prefix);
-});
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await redis.quit();
-});
+const suite = observedSuite('logs');
 
 const PRETTY_LINE = /^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /;
 const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
@@ -31,7 +16,7 @@ const stripAnsi = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
  * (and stdout) on a pseudo-terminal (Python's pty module), and returns what the terminal showed.
  */
 async function logOnTerminal(format: 'auto' | 'json' | 'pretty'): Promise<string[]> {
-  const script = join(dir, `log-${format}.mjs`);
+  const script = join(suite.dir, `log-${format}.mjs`);
   writeFileSync(
     script,
     `import { createCliLogger } from ${JSON.stringify(`${ROOT}dist/src/cli/logger.js`)};
@@ -49,7 +34,7 @@ process.exit(0); // nothing may be left unwritten
 
 describe('drover run logs', () => {
   it('are JSON lines when stderr is not a terminal', async () => {
-    const sup = startSupervisor(prefix, ['-q', 'work'], [PYTHON, fixture('echo.py')]);
+    const sup = startSupervisor(suite.prefix, ['-q', 'work'], [PYTHON, fixture('echo.py')]);
     await until(() => sup.log().includes('"handler ready"'), 15_000, () => `the handler to be ready:\n${sup.log()}`);
     expect(await sup.stop()).toBe(0);
     const lines = sup.log().split('\n').filter(Boolean);
@@ -58,7 +43,7 @@ describe('drover run logs', () => {
   });
 
   it('--log-format pretty gives human lines, handler stderr tagged with its process', async () => {
-    const sup = startSupervisor(prefix, ['-q', 'work', '--log-format', 'pretty', '--max-failed-starts', '1'], [PYTHON, fixture('load-error.py')]);
+    const sup = startSupervisor(suite.prefix, ['-q', 'work', '--log-format', 'pretty', '--max-failed-starts', '1'], [PYTHON, fixture('load-error.py')]);
     await until(() => sup.log().includes('handler failed to start'), 15_000, () => `a failed start:\n${sup.log()}`);
     await sup.stop();
     const lines = sup.log().split('\n').filter(Boolean);
@@ -70,7 +55,7 @@ describe('drover run logs', () => {
   });
 
   it('rejects an unknown --log-format', async () => {
-    const sup = startSupervisor(prefix, ['-q', 'work', '--log-format', 'xml'], [PYTHON, fixture('echo.py')]);
+    const sup = startSupervisor(suite.prefix, ['-q', 'work', '--log-format', 'xml'], [PYTHON, fixture('echo.py')]);
     expect((await sup.child).exitCode).toBe(2);
     expect(sup.log()).toContain(`option '--log-format <format>' argument 'xml' is invalid. expected "json" or "pretty", got "xml"`);
   });

@@ -1,32 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Client } from '../../../src/client/client.js';
+import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../../src/version.js';
 import { PYTHON, fixture, until } from '../../helpers/handlers.js';
-import { REDIS_URL, cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
-import { startSupervisor, stopAllSupervisors, whenReady, whenStarted } from '../../helpers/supervisor.js';
-import { type Sample, find, scrape, startObserved, valueOf } from './observed-run.js';
+import { startSupervisor, whenReady, whenStarted } from '../../helpers/supervisor.js';
+import { type Sample, find, scrape, startObserved, valueOf, observedSuite } from './observed-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'drover-metrics-'));
-const redis = connect();
-let prefix: string;
-let client: Client;
-
-beforeEach(() => {
-  prefix = testPrefix('metrics');
-  client = new Client({ redis: REDIS_URL, prefix });
-});
-afterEach(async () => {
-  await stopAllSupervisors();
-  await client.close();
-  await cleanupPrefix(redis, prefix);
-});
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  await redis.quit();
-});
+const suite = observedSuite('metrics');
 
 const work = { service: 'default', queue: 'work' };
 
@@ -39,18 +18,18 @@ async function scrapeUntil(url: string, check: (s: Sample[]) => boolean, what: s
 
 describe('drover run --metrics-port', () => {
   it('counts completed, retried and dead tasks, with duration histograms and queue depth', async () => {
-    const { sup, url } = await startObserved(prefix, ['-q', 'work', '-c', '2'], [PYTHON, fixture('flaky.py')]);
+    const { sup, url } = await startObserved(suite.prefix, ['-q', 'work', '-c', '2'], [PYTHON, fixture('flaky.py')]);
     await whenReady(sup);
     const ids = [
-      ...(await client.enqueueMany('work', [0, 1, 2].map((i) => ({ payload: { succeed_on: 0, i } })))).map((r) => r.id),
-      (await client.enqueue('work', { succeed_on: 1 }, { maxRetries: 3, backoff: { type: 'fixed', baseMs: 50 } })).id,
-      (await client.enqueue('work', { permanent: true }, { maxRetries: 3 })).id,
+      ...(await suite.client.enqueueMany('work', [0, 1, 2].map((i) => ({ payload: { succeed_on: 0, i } })))).map((r) => r.id),
+      (await suite.client.enqueue('work', { succeed_on: 1 }, { maxRetries: 3, backoff: { type: 'fixed', baseMs: 50 } })).id,
+      (await suite.client.enqueue('work', { permanent: true }, { maxRetries: 3 })).id,
     ];
-    await client.enqueue('work', { succeed_on: 0 }, { delayMs: 600_000 }); // stays scheduled
-    const infos = await Promise.all(ids.map((id) => client.wait(id, { timeout: 15_000 })));
+    await suite.client.enqueue('work', { succeed_on: 0 }, { delayMs: 600_000 }); // stays scheduled
+    const infos = await Promise.all(ids.map((id) => suite.client.wait(id, { timeout: 15_000 })));
     expect(infos.map((i) => i.state)).toEqual(['completed', 'completed', 'completed', 'completed', 'failed']);
 
-    // The client may hear of the last outcome a moment before the supervisor counts it; and one
+    // The suite.client may hear of the last outcome a moment before the supervisor counts it; and one
     // process may have served every task while the second was still loading (a loaded machine).
     const settled = (x: Sample[]): boolean =>
       valueOf(x, 'drover_handler_processes', { service: 'default', state: 'ready' }) === 2 &&
@@ -89,10 +68,10 @@ describe('drover run --metrics-port', () => {
   });
 
   it('shows a busy process, a running task and an active task while a task runs', async () => {
-    const record = join(dir, `busy-${Date.now()}.log`);
-    const { sup, url } = await startObserved(prefix, ['-q', 'work', '-c', '2'], [PYTHON, fixture('record.py')], { RECORD_FILE: record });
+    const record = join(suite.dir, `busy-${Date.now()}.log`);
+    const { sup, url } = await startObserved(suite.prefix, ['-q', 'work', '-c', '2'], [PYTHON, fixture('record.py')], { RECORD_FILE: record });
     await whenReady(sup);
-    const { id } = await client.enqueue('work', { sleep_ms: 4000 });
+    const { id } = await suite.client.enqueue('work', { sleep_ms: 4000 });
     await whenStarted(record, { taskId: id });
     // The second process may still be loading when the task starts on the first: wait for both.
     const running = (x: Sample[]): boolean =>
@@ -103,21 +82,21 @@ describe('drover run --metrics-port', () => {
     expect(valueOf(s, 'drover_handler_processes', { service: 'default', state: 'ready' })).toBe(1);
     expect(valueOf(s, 'drover_pool_tasks', { service: 'default', state: 'running' })).toBe(1);
     expect(valueOf(s, 'drover_tasks_total', { ...work, result: 'completed' })).toBe(0);
-    await client.wait(id, { timeout: 15_000 });
+    await suite.client.wait(id, { timeout: 15_000 });
     const after = await scrapeUntil(url, (x) => valueOf(x, 'drover_tasks_total', { ...work, result: 'completed' }) === 1, 'the task to be counted');
     expect(valueOf(after, 'drover_handler_processes', { service: 'default', state: 'busy' })).toBe(0);
   });
 
   it('counts the tasks its recovery sweep takes back from a supervisor killed mid-task', async () => {
-    const record = join(dir, `recover-${Date.now()}.log`);
+    const record = join(suite.dir, `recover-${Date.now()}.log`);
     const flags = ['-q', 'work', '--lease', '1s', '--recover-interval', '200ms'];
-    const victim = startSupervisor(prefix, flags, [PYTHON, fixture('record.py')], { RECORD_FILE: record });
+    const victim = startSupervisor(suite.prefix, flags, [PYTHON, fixture('record.py')], { RECORD_FILE: record });
     await whenReady(victim);
-    const { id } = await client.enqueue('work', { sleep_ms: 3000 });
+    const { id } = await suite.client.enqueue('work', { sleep_ms: 3000 });
     await whenStarted(record, { taskId: id });
     await victim.kill9();
-    const { url } = await startObserved(prefix, flags, [PYTHON, fixture('record.py')], { RECORD_FILE: record });
-    expect(await client.wait(id, { timeout: 20_000 })).toMatchObject({ state: 'completed', attempts: 2 });
+    const { url } = await startObserved(suite.prefix, flags, [PYTHON, fixture('record.py')], { RECORD_FILE: record });
+    expect(await suite.client.wait(id, { timeout: 20_000 })).toMatchObject({ state: 'completed', attempts: 2 });
     const s = await scrapeUntil(url, (x) => valueOf(x, 'drover_tasks_total', { ...work, result: 'completed' }) === 1, 'the recovered task to be counted');
     expect(valueOf(s, 'drover_lease_recoveries_total', { service: 'default', result: 'requeued' })).toBe(1);
     expect(valueOf(s, 'drover_lease_recoveries_total', { service: 'default', result: 'failed' })).toBe(0);
@@ -125,10 +104,10 @@ describe('drover run --metrics-port', () => {
   });
 
   it('counts a handler crash as a failure with reason handler_crash and a restart', async () => {
-    const { sup, url } = await startObserved(prefix, ['-q', 'work'], [PYTHON, fixture('crash.py')]);
+    const { sup, url } = await startObserved(suite.prefix, ['-q', 'work'], [PYTHON, fixture('crash.py')]);
     await whenReady(sup);
-    const { id } = await client.enqueue('work', { crash: 3 }, { maxRetries: 0 });
-    expect(await client.wait(id, { timeout: 15_000 })).toMatchObject({ state: 'failed', error: { reason: 'handler_crash' } });
+    const { id } = await suite.client.enqueue('work', { crash: 3 }, { maxRetries: 0 });
+    expect(await suite.client.wait(id, { timeout: 15_000 })).toMatchObject({ state: 'failed', error: { reason: 'handler_crash' } });
     const recovered = (x: Sample[]): boolean =>
       valueOf(x, 'drover_handler_processes', { service: 'default', state: 'ready' }) === 1 && valueOf(x, 'drover_tasks_total', { ...work, result: 'failed' }) === 1;
     const s = await scrapeUntil(url, recovered, 'the failure to be counted and the handler to be ready again');

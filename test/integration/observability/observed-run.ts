@@ -1,6 +1,56 @@
 /** Shared set-up for the observability tests: a real `drover run` with its metrics server, and a scrape parser. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach } from 'vitest';
+import { Client } from '../../../src/client/client.js';
 import { until } from '../../helpers/handlers.js';
-import { type RunningSupervisor, startSupervisor } from '../../helpers/supervisor.js';
+import { REDIS_URL, cleanupPrefix, connect, testPrefix } from '../../helpers/redis.js';
+import { type RunningSupervisor, startSupervisor, stopAllSupervisors } from '../../helpers/supervisor.js';
+
+export interface ObservedSuite {
+  /** A temporary folder for the file's records, removed after the file. */
+  readonly dir: string;
+  /** This test's key prefix (new for every test, its keys deleted after it). */
+  readonly prefix: string;
+  /** A client on this test's prefix (opened on first use, closed after the test). */
+  readonly client: Client;
+}
+
+/**
+ * The per-file set-up of these tests: a fresh prefix and client for every test; after each, the
+ * supervisors stopped and the prefix's keys deleted; after the file, the folder removed.
+ */
+export function observedSuite(label: string): ObservedSuite {
+  const dir = mkdtempSync(join(tmpdir(), `drover-${label}-`));
+  const redis = connect();
+  let prefix = '';
+  let client: Client | undefined;
+  beforeEach(() => {
+    prefix = testPrefix(label);
+  });
+  afterEach(async () => {
+    await stopAllSupervisors();
+    await client?.close();
+    client = undefined;
+    await cleanupPrefix(redis, prefix);
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await redis.quit();
+  });
+  return {
+    dir,
+    get prefix() {
+      return prefix;
+    },
+    get client() {
+      if (prefix === '') throw new Error('observedSuite: the client exists only inside a test');
+      client ??= new Client({ redis: REDIS_URL, prefix });
+      return client;
+    },
+  };
+}
 
 export interface ObservedRun {
   sup: RunningSupervisor;
