@@ -36,7 +36,7 @@ class EnqueueAndGet(ClientCase):
                                   backoff={"type": "fixed", "base_ms": 250, "jitter": False})
         self.assertIsInstance(res, EnqueueResult)
         self.assertTrue(res.created)
-        self.assertRegex(res.id, r"^emails:[0-9a-z]{9}[0-9a-f]{16}$")
+        self.assertRegex(res.id, r"^emails:[0-9a-z]{20}$")
         info = self.client.get(res.id)
         self.assertIsInstance(info, TaskInfo)
         self.assertEqual((info.id, info.queue, info.state, info.type), (res.id, "emails", "pending", "send"))
@@ -62,8 +62,12 @@ class EnqueueAndGet(ClientCase):
         ids = {}
         for name, prio in (("low", -5), ("mid1", 0), ("high", 10), ("mid2", 0)):
             ids[self.client.enqueue("p", name, priority=prio, id=name).id] = name
-        pending = self.client.redis.zrange(self.client.keys.queue("p")["pending"], 0, -1)
-        self.assertEqual([ids[i] for i in pending], ["high", "mid1", "mid2", "low"])
+        keys = self.client.keys.queue("p")
+        # Priority 0 waits in a list (entries without "<queue>:"), the others in priority bands.
+        self.assertEqual(self.client.redis.lrange(keys["pendingList"], 0, -1), ["mid1", "mid2"])
+        banded = self.client.redis.zrange(keys["pending"], 0, -1)
+        self.assertEqual([ids[i] for i in banded], ["high", "low"])
+        self.assertEqual(self.client.stats("p").counts["pending"], 4)
 
     def test_delay_and_run_at_schedule(self):
         info = self.client.get(self.client.enqueue("d", 1, delay_ms=60_000).id)

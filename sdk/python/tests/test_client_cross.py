@@ -82,7 +82,7 @@ class CrossLanguage(unittest.TestCase):
                              cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr.decode())
         task_id = out.stdout.decode().strip()
-        self.assertRegex(task_id, r"^cli-q:[0-9a-z]{9}[0-9a-f]{16}$")
+        self.assertRegex(task_id, r"^cli-q:[0-9a-z]{20}$")
         info = self.client.get(task_id)
         self.assertEqual((info.state, info.payload, info.type, info.options.priority),
                          ("pending", {"from": "cli"}, "t1", 7))

@@ -18,9 +18,10 @@ const MAX_ID_SUFFIX = 256;
 
 /** Names of the per-queue keys a script can declare (the loader maps them to `Q.<name>`). */
 export const QUEUE_KEY_NAMES = [
-  'pending', // ZSET id -> priority/FIFO score
+  'pending', // ZSET id -> priority/FIFO score, tasks of priority != 0
+  'pendingList', // LIST pending priority-0 tasks (ids without '<queue>:'), oldest first: ~25 B a task, a ZSET ~130
   'scheduled', // ZSET id -> run-at (ms, server time)
-  'active', // ZSET id -> lease expiry (ms, server time)
+  'active', // ZSET id -> lease expiry (ms, server time): the lease record
   'completed', // ZSET id -> retention expiry (ms)
   'failed', // ZSET id -> retention expiry (ms): the dead set
   'cancelled', // ZSET id -> retention expiry (ms)
@@ -31,7 +32,6 @@ export const QUEUE_KEY_NAMES = [
   'wake', // LIST wake tokens for blocked supervisors
   'recoverLock', // STRING SET NX PX lock of the recoverer
   'taskPrefix', // + id -> HASH task
-  'leasePrefix', // + id -> STRING token, PX lease
   'eventsPrefix', // + id -> STREAM progress/partial/end events
   'idemPrefix', // + idempotency key -> STRING task id
   'claimReqPrefix', // + claim request id -> STRING JSON {owner, ids, tokens}, PX leaseMs
@@ -53,7 +53,6 @@ export interface TaskKeys {
   queue: string;
   id: string;
   hash: string;
-  lease: string;
   events: string;
   /** Channel a terminal transition (or a delete) is published on. */
   done: string;
@@ -61,6 +60,7 @@ export interface TaskKeys {
 
 const QUEUE_KEY_SUFFIX: Record<QueueKeyName, string> = {
   pending: 'pending',
+  pendingList: 'pending-list',
   scheduled: 'scheduled',
   active: 'active',
   completed: 'completed',
@@ -73,7 +73,6 @@ const QUEUE_KEY_SUFFIX: Record<QueueKeyName, string> = {
   wake: 'wake',
   recoverLock: 'recover-lock',
   taskPrefix: 't:',
-  leasePrefix: 'lease:',
   eventsPrefix: 'ev:',
   idemPrefix: 'idem:',
   claimReqPrefix: 'claimreq:',
@@ -101,9 +100,15 @@ export function assertPrefix(prefix: unknown): asserts prefix is string {
   }
 }
 
-/** A time-ordered random id suffix: 9 base-36 chars of ms time + 16 hex chars of randomness. */
+const RANDOM_SPACE = 36n ** 11n;
+
+/**
+ * A time-ordered random id suffix: 9 base-36 chars of ms time + 11 base-36 chars (56.9 bits)
+ * of randomness. 20 characters: the id is stored twice per pending task (key and list entry).
+ */
 export function newIdSuffix(): string {
-  return Date.now().toString(36).padStart(9, '0') + randomBytes(8).toString('hex');
+  const random = randomBytes(8).readBigUInt64BE() % RANDOM_SPACE;
+  return Date.now().toString(36).padStart(9, '0') + random.toString(36).padStart(11, '0');
 }
 
 /** `<queue>:<suffix>`; a caller-chosen suffix must be 1-256 printable characters. */
@@ -173,7 +178,6 @@ export class KeySpace {
       queue,
       id,
       hash: q.taskPrefix + id,
-      lease: q.leasePrefix + id,
       events: q.eventsPrefix + id,
       done: this.channels(queue).donePrefix + id,
     };

@@ -87,6 +87,7 @@ export const ID_RULES = {
   suffixTimeRadix: 36,
   suffixTimeDigits: 9,
   suffixRandomBytes: 8,
+  suffixRandomDigits: 11,
   suffixMaxLength: 256,
   suffixForbidden:
     '[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff\\u0000-\\u001f]',
@@ -142,7 +143,7 @@ function keyRules(): Record<string, unknown> {
     queue: Object.fromEntries(QUEUE_KEY_NAMES.map((n) => [n, suffix(queueKeys[n])])),
     channels: Object.fromEntries(CHANNEL_NAMES.map((n) => [n, suffix(channels[n])])),
     supervisors: Object.fromEntries(SUPERVISOR_KEY_NAMES.map((n) => [n, template(supervisors[n])])),
-    task: { hash: taskRule(task.hash), lease: taskRule(task.lease), events: taskRule(task.events), done: taskRule(task.done) },
+    task: { hash: taskRule(task.hash), events: taskRule(task.events), done: taskRule(task.done) },
     prefix: PREFIX_RULES,
   };
 }

@@ -126,13 +126,15 @@ export function parseTaskInfo(id: string, h: Record<string, string>): TaskInfo |
     info.progress = h.progressMsg ? { progress, message: h.progressMsg } : { progress };
   }
   if (h.partial !== undefined) info.partial = parseJson(h.partial) ?? null;
-  if (h.owner) info.owner = h.owner;
+  // A finished task keeps its last owner and lease in the hash (not deleted on the hot path).
+  const active = h.state === 'active';
+  if (h.owner && active) info.owner = h.owner;
   const optional: [NumericField, string | undefined][] = [
     ['token', h.token],
     ['runAt', h.runAt ?? h.enqueuedAt], // not stored when it is the enqueue time
     ['startedAt', h.startedAt],
     ['finishedAt', h.finishedAt],
-    ['leaseExpiresAt', h.leaseUntil],
+    ['leaseExpiresAt', active ? h.leaseUntil : undefined],
     ['expiresAt', h.expiresAt],
   ];
   for (const [field, raw] of optional) {

@@ -112,6 +112,6 @@ describe('RedisBackend: idempotency, cancel and delete', () => {
     expect((await f.backend.stats('del')).counts.active).toBe(0);
     expect((await f.backend.enqueue('del', 2, { idempotencyKey: 'dk' })).created).toBe(true);
     const k = new KeySpace(f.prefix).task(id)!;
-    expect(await f.redis.exists(k.hash, k.lease, k.events)).toBe(0);
+    expect(await f.redis.exists(k.hash, k.events)).toBe(0);
   });
 });

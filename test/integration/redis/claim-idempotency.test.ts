@@ -78,7 +78,6 @@ describe('RedisBackend: idempotent claim, complete and fail (re-sent commands)',
     // The lease of the first task runs out (the record of the claim is still there).
     const q = ks.queue('q');
     await f.redis.zadd(q.active, 1, lost!.id);
-    await f.redis.del(q.leasePrefix + lost!.id);
     expect(await f.backend.recover(['q'], { lockMs: 0 })).toMatchObject({ requeued: 1 });
     expect(await f.backend.get(lost!.id)).toMatchObject({ state: 'pending', retryCount: 1 });
     const replay = await f.backend.claim('q', opts);
@@ -212,19 +211,28 @@ describe('RedisBackend: idempotent claim, complete and fail (re-sent commands)',
     expect((await f.backend.stats('q')).counts).toMatchObject({ pending: 1, active: 0 });
   });
 
-  it('a requestId recorded by another supervisor is refused, and complete then changes nothing', async () => {
+  it('a requestId recorded by another supervisor is refused by claim', async () => {
     await f.backend.enqueueMany('q', [1, 2, 3].map((payload) => ({ payload })));
     await f.backend.claim('q', { supervisorId: 'A', leaseMs: 30_000, requestId: 'shared' });
     await expect(f.backend.claim('q', { supervisorId: 'B', leaseMs: 30_000, requestId: 'shared' })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
       message: expect.stringContaining('requestId shared was already used by supervisor A'),
     });
+    expect((await f.backend.stats('q')).counts).toMatchObject({ pending: 2, active: 1 });
+  });
+
+  it('an accepted completion records its claim on the finished task: a replay answers from it, even with another supervisor\'s old requestId', async () => {
+    await f.backend.enqueueMany('q', [1, 2, 3].map((payload) => ({ payload })));
+    await f.backend.claim('q', { supervisorId: 'A', leaseMs: 30_000, requestId: 'shared' });
     const [t] = await f.backend.claim('q', { supervisorId: 'B', leaseMs: 30_000 });
-    await expect(f.backend.complete(t!, 'r', { supervisorId: 'B', leaseMs: 30_000, requestId: 'shared' })).rejects.toMatchObject({
-      code: 'INVALID_OPTION',
-    });
-    expect(await f.backend.get(t!.id)).toMatchObject({ state: 'active', token: t!.token });
-    expect((await f.backend.stats('q')).counts).toMatchObject({ pending: 1, active: 2, completed: 0 });
+    const next = { supervisorId: 'B', leaseMs: 30_000, requestId: 'shared' };
+    const first = await f.backend.complete(t!, 'r', next);
+    const again = await f.backend.complete(t!, 'r', next);
+    expect(first.accepted && again.accepted).toBe(true);
+    expect(first.claimed).toHaveLength(1);
+    expect(again.claimed.map((n) => [n.id, n.token])).toEqual(first.claimed.map((n) => [n.id, n.token]));
+    expect(await f.backend.get(t!.id)).toMatchObject({ state: 'completed', result: 'r' });
+    expect((await f.backend.stats('q')).counts).toMatchObject({ pending: 0, active: 2, completed: 1 });
   });
 
   /**

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeySpace } from '../../../src/queue/redis/keys.js';
 import { type Fixture, LEASE, claimOne, createFixture, sleep } from './fixture.js';
 
 describe('RedisBackend: enqueue and claim', () => {
@@ -52,6 +53,32 @@ describe('RedisBackend: enqueue and claim', () => {
     for (const [name, priority] of order) await f.backend.enqueue('prio', name, { priority });
     const claimed = await f.backend.claim('prio', { ...LEASE, count: 10 });
     expect(claimed.map((t) => t.payload)).toEqual(['high-1', 'high-2', 'mid-1', 'mid-2', 'mid-3', 'low-1', 'low-2']);
+  });
+
+  it('keeps priority-0 tasks in a list and the others in bands: order, front requeue, cancel and counts across both', async () => {
+    const order: [string, number][] = [
+      ['mid-1', 0],
+      ['low-1', -1],
+      ['mid-2', 0],
+      ['high-1', 3],
+      ['mid-3', 0],
+      ['mid-4', 0],
+    ];
+    const ids = new Map<string, string>();
+    for (const [name, priority] of order) ids.set(name, (await f.backend.enqueue('two', name, { priority })).id);
+    const q = new KeySpace(f.prefix).queue('two');
+    expect(await f.redis.lrange(q.pendingList, 0, -1)).toEqual(['mid-1', 'mid-2', 'mid-3', 'mid-4'].map((n) => ids.get(n)!.slice('two:'.length)));
+    expect(await f.redis.zcard(q.pending)).toBe(2);
+    expect((await f.backend.stats('two')).counts.pending).toBe(6);
+
+    expect(await f.backend.cancel(ids.get('mid-3')!)).toEqual({ state: 'cancelled' });
+    expect(await f.redis.llen(q.pendingList)).toBe(3);
+    const [high, mid1] = await f.backend.claim('two', { ...LEASE, count: 2 });
+    expect([high!.payload, mid1!.payload]).toEqual(['high-1', 'mid-1']);
+    expect(await f.backend.requeue([mid1!])).toBe(1); // back at the front of priority 0
+    const rest = await f.backend.claim('two', { ...LEASE, count: 10 });
+    expect(rest.map((t) => t.payload)).toEqual(['mid-1', 'mid-2', 'mid-4', 'low-1']);
+    expect((await f.backend.stats('two')).counts).toMatchObject({ pending: 0, active: 5, cancelled: 1 });
   });
 
   it('rejects a priority outside [-1000, 1000] with INVALID_OPTION naming the option', async () => {

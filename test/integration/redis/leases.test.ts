@@ -27,14 +27,15 @@ describe('RedisBackend: leases, fencing tokens and the recoverer', () => {
     expect(again).toMatchObject({ id, retryCount: 1, attempts: 2 });
   });
 
-  it('recovers an active task that has no lease record', async () => {
-    const { id } = await f.backend.enqueue('nolease', 'x');
-    await claimOne(f.backend, 'nolease', 60_000);
-    await f.redis.del(keys.task(id)!.lease); // as if it had been evicted or never written
-    const res = await f.backend.recover(['nolease'], { lockMs: 0 });
-    expect(res).toMatchObject({ requeued: 1 });
-    expect((await f.backend.get(id))?.state).toBe('pending');
-    expect((await f.backend.stats('nolease')).counts.active).toBe(0);
+  it('drops an unexpired active-set entry whose task is no longer active, leaving the task as it is', async () => {
+    const { id } = await f.backend.enqueue('noactive', 'x');
+    const t = await claimOne(f.backend, 'noactive', 60_000);
+    await f.backend.complete(t, 'done');
+    await f.redis.zadd(keys.queue('noactive').active, Date.now() + 60_000, id); // a stray entry
+    const res = await f.backend.recover(['noactive'], { lockMs: 0 });
+    expect(res).toMatchObject({ requeued: 0, failed: 0 });
+    expect(await f.redis.zcard(keys.queue('noactive').active)).toBe(0);
+    expect(await f.backend.get(id)).toMatchObject({ state: 'completed', result: 'done' });
   });
 
   it('drops an index entry left in the active set for a task that does not exist', async () => {
@@ -79,7 +80,7 @@ describe('RedisBackend: leases, fencing tokens and the recoverer', () => {
     expect(res.lost).toEqual([]);
     const score = Number(await f.redis.zscore(keys.queue('ext1').active, a.id));
     expect(score - Date.now()).toBeGreaterThan(50_000);
-    expect(await f.redis.pttl(keys.task(a.id)!.lease)).toBeGreaterThan(50_000);
+    expect((await f.backend.get(a.id))?.leaseExpiresAt).toBe(score);
     await sleep(250);
     expect((await f.backend.recover(['ext1', 'ext2'], { lockMs: 0 })).requeued).toBe(0);
     // b is recovered by force: its token no longer matches.

@@ -29,7 +29,7 @@ describe('RedisBackend: retention, stats and health', () => {
     expect(await f.redis.pttl(k.events)).toBeLessThanOrEqual(150);
     await sleep(220);
     expect(await f.backend.get(id)).toBeNull();
-    expect(await f.redis.exists(k.hash, k.events, k.lease)).toBe(0);
+    expect(await f.redis.exists(k.hash, k.events)).toBe(0);
     expect((await f.backend.stats('ttl')).counts.completed).toBe(0);
   });
 

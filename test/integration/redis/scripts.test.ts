@@ -13,7 +13,7 @@ describe('Lua scripts and key layout', () => {
   it('loads every script with its declared keys, channels and the injected constants', () => {
     const all = scripts();
     expect(Object.keys(all).sort()).toEqual([...SCRIPT_NAMES].sort());
-    expect(all.claim.keys).toEqual(['pending', 'scheduled', 'active', 'counters', 'wake', 'taskPrefix', 'leasePrefix', 'claimReqPrefix']);
+    expect(all.claim.keys).toEqual(['pending', 'pendingList', 'scheduled', 'active', 'counters', 'wake', 'taskPrefix', 'claimReqPrefix']);
     expect(all.complete.channels).toEqual(['donePrefix']);
     expect(all.claim.source).toContain(`PRIORITY_MAX = ${PRIORITY_MAX}`);
     expect(all.claim.source).not.toMatch(/^--@include/m);
@@ -40,7 +40,7 @@ describe('Lua scripts and key layout', () => {
     }
     const id = makeTaskId('emails');
     const t = keys.task(id)!;
-    for (const key of [t.hash, t.lease, t.events]) expect(key.startsWith('app:{emails}:')).toBe(true);
+    for (const key of [t.hash, t.events]) expect(key.startsWith('app:{emails}:')).toBe(true);
     expect(keys.supervisors().registry).toBe('app:{@supervisors}:registry');
   });
 

@@ -136,11 +136,11 @@ describe('script bundle (sdk/python/drover/client/scripts.json)', () => {
     const before = Date.now();
     const suffix = newIdSuffix();
     const digits = ID_RULES.suffixTimeDigits;
-    expect(suffix).toHaveLength(digits + ID_RULES.suffixRandomBytes * 2);
+    expect(suffix).toHaveLength(digits + ID_RULES.suffixRandomDigits);
     const ms = parseInt(suffix.slice(0, digits), ID_RULES.suffixTimeRadix);
     expect(ms).toBeGreaterThanOrEqual(before);
     expect(ms).toBeLessThanOrEqual(Date.now());
-    expect(suffix.slice(digits)).toMatch(/^[0-9a-f]+$/);
+    expect(suffix.slice(digits)).toMatch(/^[0-9a-z]+$/);
   });
 
   it('option rules match normalizeEnqueueOptions on both sides of every bound', () => {

@@ -67,9 +67,11 @@ def _base36(n: int) -> str:
 
 
 def new_id_suffix() -> str:
-    """Milliseconds in base 36 (zero-padded) + random hex: ids sort roughly by time."""
+    """Milliseconds in base 36 (zero-padded) + random base 36: ids sort roughly by time."""
     ms = _base36(int(time.time() * 1000)).rjust(IDS["suffixTimeDigits"], "0")
-    return ms + secrets.token_hex(IDS["suffixRandomBytes"])
+    digits = IDS["suffixRandomDigits"]
+    random = int.from_bytes(secrets.token_bytes(IDS["suffixRandomBytes"]), "big") % (IDS["suffixTimeRadix"] ** digits)
+    return ms + _base36(random).rjust(digits, "0")
 
 
 def make_task_id(queue: str, suffix: Optional[str] = None) -> str:
@@ -98,7 +100,6 @@ class TaskKeys(NamedTuple):
     queue: str
     id: str
     hash: str
-    lease: str
     events: str
     done: str
 
@@ -133,5 +134,5 @@ class KeySpace(object):
         names.update(self.channels(queue))
         rule = KEYS["task"]
         return TaskKeys(queue=queue, id=task_id, hash=names[rule["hash"]] + task_id,
-                        lease=names[rule["lease"]] + task_id, events=names[rule["events"]] + task_id,
+                        events=names[rule["events"]] + task_id,
                         done=names[rule["done"]] + task_id)

@@ -189,13 +189,15 @@ def parse_task_info(task_id: str, raw: Mapping[Any, Any]) -> Optional[TaskInfo]:
         info.progress = TaskProgress(progress, g("progressMsg") or None)
     if "partial" in h:
         info.partial = parse_json(h["partial"])
-    if g("owner"):
+    # A finished task keeps its last owner and lease in the hash (not deleted on the hot path).
+    active = g("state") == "active"
+    if g("owner") and active:
         info.owner = h["owner"]
     info.token = num(g("token"))
     info.run_at = num(g("runAt") if "runAt" in h else g("enqueuedAt"))  # not stored when it is the enqueue time
     info.started_at = num(g("startedAt"))
     info.finished_at = num(g("finishedAt"))
-    info.lease_expires_at = num(g("leaseUntil"))
+    info.lease_expires_at = num(g("leaseUntil")) if active else None
     info.expires_at = num(g("expiresAt"))
     info.options.result_ttl_ms = num(g("resultTtlMs"))
     if g("idem"):

@@ -1,8 +1,8 @@
 -- claim: promote due scheduled tasks, then pop up to `count` pending tasks (highest priority
--- first, FIFO within a priority) and lease them (state active, fencing token, lease key).
+-- first, FIFO within a priority) and lease them (state active, fencing token, active-set entry).
 -- With a request id, a second run with the same id (a re-sent command whose reply was lost)
 -- returns the tasks of the first run instead of claiming again (see claim_once in claim-core).
--- KEYS: pending scheduled active counters wake taskPrefix leasePrefix claimReqPrefix
+-- KEYS: pending pendingList scheduled active counters wake taskPrefix claimReqPrefix
 -- CHANNELS: (none)
 -- ARGV: 1 supervisor id, 2 leaseMs, 3 count, 4 request id ('' = none)
 -- Returns: a list of claimed tasks, each {id, payload, type, retryCount, maxRetry, timeoutMs,

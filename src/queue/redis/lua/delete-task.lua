@@ -1,6 +1,6 @@
 -- delete-task: remove a task in any state with every key it owns (idempotency key released).
 -- Publishes 'deleted' on its done channel so waiters stop waiting.
--- KEYS: pending scheduled active completed failed cancelled taskPrefix leasePrefix eventsPrefix idemPrefix
+-- KEYS: pending pendingList scheduled active completed failed cancelled taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: donePrefix
 -- ARGV: 1 id
 -- Returns: 1 when deleted, 0 when it did not exist
@@ -8,8 +8,10 @@
 --@include finish
 
 local id = A[1]
-if redis.call('EXISTS', Q.taskPrefix .. id) == 0 then return 0 end
-for _, set in ipairs({Q.pending, Q.scheduled, Q.active, Q.completed, Q.failed, Q.cancelled}) do
+local state = redis.call('HGET', Q.taskPrefix .. id, 'state')
+if not state then return 0 end
+if state == 'pending' then remove_pending(id) end
+for _, set in ipairs({Q.scheduled, Q.active, Q.completed, Q.failed, Q.cancelled}) do
   redis.call('ZREM', set, id)
 end
 delete_task_keys(id)

@@ -1,6 +1,6 @@
 -- enqueue-many: enqueue.lua for several tasks of one queue in one call: one clock read, one
 -- read of the queue's defaults and at most one wake token for the whole batch.
--- KEYS: pending scheduled defaults counters wake taskPrefix idemPrefix
+-- KEYS: pending pendingList scheduled defaults counters wake taskPrefix idemPrefix
 -- CHANNELS: (none)
 -- ARGV: the 16 arguments of enqueue.lua, once per task, back to back
 -- Returns: one {created, id, state} per task, in order

@@ -1,5 +1,5 @@
 -- enqueue: create one task, pending or scheduled, unless its id or idempotency key is taken.
--- KEYS: pending scheduled defaults counters wake taskPrefix idemPrefix
+-- KEYS: pending pendingList scheduled defaults counters wake taskPrefix idemPrefix
 -- CHANNELS: (none)
 -- ARGV: 1 id, 2 queue, 3 payload JSON, 4 priority, 5 delayMs, 6 runAt epoch ms ('' = none),
 --       7 maxRetries ('' = queue default), 8 timeoutMs (''), 9 backoff type ('' = queue default

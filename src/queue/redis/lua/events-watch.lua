@@ -14,6 +14,7 @@ if not state then return '' end
 if state == 'completed' or state == 'failed' or state == 'cancelled' then return state end
 local ev = Q.eventsPrefix .. A[1]
 if redis.call('EXISTS', ev) == 0 then
+  redis.call('HSET', Q.taskPrefix .. A[1], 'ev', '1') -- finish_task looks for the stream only then
   redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'watch')
 end
 return state

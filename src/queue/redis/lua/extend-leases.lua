@@ -1,6 +1,6 @@
 -- extend-leases: heartbeat for every active task of one queue held by a supervisor. A lease
 -- is renewed only when the task is still active with the same fencing token.
--- KEYS: active taskPrefix leasePrefix
+-- KEYS: active taskPrefix
 -- CHANNELS: (none)
 -- ARGV: 1 leaseMs, then pairs of (id, token)
 -- Returns: {lost ids, ids whose cancel was requested}
@@ -17,7 +17,6 @@ for i = 2, #A, 2 do
   local tk = Q.taskPrefix .. id
   local f = redis.call('HMGET', tk, 'state', 'token', 'cancelRequested')
   if f[1] == 'active' and f[2] == A[i + 1] then
-    redis.call('SET', Q.leasePrefix .. id, A[i + 1], 'PX', lease_ms)
     redis.call('ZADD', Q.active, fmt(now + lease_ms), id)
     redis.call('HSET', tk, 'leaseUntil', fmt(now + lease_ms))
     if f[3] == '1' then cancel[#cancel + 1] = id end

@@ -5,7 +5,7 @@
 -- the state it led to are recorded (finishedToken / finishedAs): a second run for the same
 -- attempt (a re-sent command whose reply was lost) is accepted again with the same answer,
 -- without changing or counting anything.
--- KEYS: scheduled active failed cancelled defaults stats throughput wake taskPrefix leasePrefix eventsPrefix idemPrefix
+-- KEYS: scheduled active failed cancelled defaults stats throughput wake taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: donePrefix
 -- ARGV: 1 id, 2 token, 3 reason, 4 error JSON, 5 retry (1/0), 6 retryAfterMs ('' = backoff),
 --       7 a random number in [0, 1) for the jitter
@@ -51,7 +51,6 @@ if A[5] == '1' and retry_count < (tonumber(f[4]) or 0) then
   local run_at = now + delay
   redis.call('HSET', tk, 'state', 'scheduled', 'runAt', fmt(run_at), 'finishedAs', 'scheduled', unpack(fields))
   redis.call('HDEL', tk, 'owner', 'leaseUntil')
-  redis.call('DEL', Q.leasePrefix .. id)
   redis.call('ZREM', Q.active, id)
   redis.call('HINCRBY', Q.stats, 'retried', 1)
   schedule(id, run_at)

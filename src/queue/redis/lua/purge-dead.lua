@@ -1,5 +1,5 @@
 -- purge-dead: delete the oldest C.TRIM_BATCH dead (failed) tasks and their keys.
--- KEYS: failed taskPrefix leasePrefix eventsPrefix idemPrefix
+-- KEYS: failed taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: (none)
 -- ARGV: (none)
 -- Returns: the number of entries removed (call again until it is below C.TRIM_BATCH)

@@ -1,11 +1,11 @@
 -- recover: one sweep of the active set of one queue, guarded by a SET NX PX lock so that one
--- supervisor runs it per interval. Recovers (1) tasks whose lease expired (Q.active score <= now)
--- and (2) tasks in Q.active with no lease record (lease key missing: never written, deleted or
--- evicted), checked over a rotating window of C.RECOVER_BATCH entries. Each recovered task
--- counts an attempt (reason lease_lost): back to pending at the front while retries remain,
--- else dead; a task whose cancel was requested ends cancelled. Index entries whose task hash is
--- gone or not active are dropped.
--- KEYS: pending active failed cancelled defaults stats throughput counters wake recoverLock taskPrefix leasePrefix eventsPrefix idemPrefix
+-- supervisor runs it per interval. The active set is the lease record: a task's score is its
+-- lease expiry. Recovers tasks whose lease expired (score <= now); over a rotating window of
+-- C.RECOVER_BATCH entries it also drops entries whose task hash is gone (expired, deleted or
+-- evicted) or no longer active. Each recovered task counts an attempt (reason lease_lost): back
+-- to pending at the front while retries remain, else dead; a task whose cancel was requested
+-- ends cancelled.
+-- KEYS: pending pendingList active failed cancelled defaults stats throughput counters wake recoverLock taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: donePrefix
 -- ARGV: 1 lockMs (0 = no lock)
 -- Returns: {ran (1/0), requeued, failed, cancelled}
@@ -33,7 +33,7 @@ local window = redis.call('ZRANGE', Q.active, cursor, cursor + C.RECOVER_BATCH -
 if #window < C.RECOVER_BATCH then cursor = 0 else cursor = cursor + C.RECOVER_BATCH end
 redis.call('HSET', Q.counters, 'recoverCursor', cursor)
 for _, id in ipairs(window) do
-  if redis.call('EXISTS', Q.leasePrefix .. id) == 0 then add(id, 'no lease record') end
+  if redis.call('HGET', Q.taskPrefix .. id, 'state') ~= 'active' then add(id, 'no active task') end
 end
 
 local requeued, failed, cancelled = 0, 0, 0
@@ -43,7 +43,6 @@ for _, c in ipairs(candidates) do
   local f = redis.call('HMGET', tk, 'state', 'retryCount', 'maxRetry', 'priority', 'cancelRequested', 'owner')
   if f[1] ~= 'active' then
     redis.call('ZREM', Q.active, id)
-    redis.call('DEL', Q.leasePrefix .. id)
   else
     redis.call('HINCRBY', Q.stats, 'reason:lease_lost', 1)
     local retry_count = tonumber(f[2]) or 0
@@ -60,7 +59,6 @@ for _, c in ipairs(candidates) do
       push_front(id, tonumber(f[4]) or 0)
       redis.call('HSET', tk, 'state', 'pending', unpack(fields))
       redis.call('HDEL', tk, 'owner', 'leaseUntil')
-      redis.call('DEL', Q.leasePrefix .. id)
       redis.call('ZREM', Q.active, id)
       requeued = requeued + 1
     else

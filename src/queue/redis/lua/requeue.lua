@@ -1,7 +1,7 @@
 -- requeue: graceful shutdown. Active tasks whose fencing token still matches go back to
 -- pending at the front of their priority; the attempt is not counted. A task whose cancel was
 -- requested meanwhile ends 'cancelled' instead.
--- KEYS: pending active cancelled defaults stats throughput counters wake taskPrefix leasePrefix eventsPrefix idemPrefix
+-- KEYS: pending pendingList active cancelled defaults stats throughput counters wake taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: donePrefix
 -- ARGV: pairs of (id, token)
 -- Returns: the number of tasks requeued
@@ -24,7 +24,6 @@ for i = 1, #A, 2 do
       push_front(id, tonumber(f[3]) or 0)
       redis.call('HSET', tk, 'state', 'pending', 'attempts', math.max(0, (tonumber(f[4]) or 1) - 1))
       redis.call('HDEL', tk, 'owner', 'leaseUntil', 'startedAt')
-      redis.call('DEL', Q.leasePrefix .. id)
       redis.call('ZREM', Q.active, id)
       n = n + 1
     end

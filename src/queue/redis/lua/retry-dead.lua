@@ -1,6 +1,6 @@
 -- retry-dead: move dead (failed) tasks back to pending with a fresh retry budget
 -- (retryCount 0), removing their TTLs and their old event stream.
--- KEYS: pending failed counters wake taskPrefix eventsPrefix idemPrefix
+-- KEYS: pending pendingList failed counters wake taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: (none)
 -- ARGV: ids to retry; none = the oldest C.TRIM_BATCH dead tasks
 -- Returns: {moved, examined}
@@ -20,9 +20,8 @@ for _, id in ipairs(ids) do
       redis.call('PERSIST', Q.idemPrefix .. f[3])
     end
     redis.call('HSET', tk, 'state', 'pending', 'retryCount', 0)
-    redis.call('HDEL', tk, 'finishedAt', 'expiresAt', 'startedAt')
-    local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
-    redis.call('ZADD', Q.pending, fmt(pending_score(tonumber(f[2]) or 0, seq)), id)
+    redis.call('HDEL', tk, 'finishedAt', 'expiresAt', 'startedAt', 'ev')
+    push_pending(id, tonumber(f[2]) or 0)
     moved = moved + 1
   end
 end

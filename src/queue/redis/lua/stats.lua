@@ -1,6 +1,6 @@
 -- stats: counts per state (retention sets count only entries not yet expired), totals and
 -- per-minute throughput counters of one queue. Read-only.
--- KEYS: pending scheduled active completed failed cancelled stats throughput
+-- KEYS: pending pendingList scheduled active completed failed cancelled stats throughput
 -- CHANNELS: (none)
 -- ARGV: (none)
 -- Returns: {now, {pending, scheduled, active, completed, failed, cancelled}, stats HGETALL,
@@ -12,7 +12,7 @@ local live = fmt(now + 1)
 return {
   fmt(now),
   {
-    redis.call('ZCARD', Q.pending),
+    count_pending(),
     redis.call('ZCARD', Q.scheduled),
     redis.call('ZCARD', Q.active),
     redis.call('ZCOUNT', Q.completed, live, '+inf'),

@@ -14,10 +14,10 @@ if not (f[1] == 'active' and f[2] == A[2]) then return 0 end
 local maxlen = queue_default('eventsMaxLen', C.EVENTS_MAX_LEN)
 local ev = Q.eventsPrefix .. id
 if A[3] == 'progress' then
-  redis.call('HSET', tk, 'progress', A[4], 'progressMsg', A[5])
+  redis.call('HSET', tk, 'progress', A[4], 'progressMsg', A[5], 'ev', '1')
   redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 't', 'progress', 'd', A[4], 'm', A[5])
 else
-  redis.call('HSET', tk, 'partial', A[4])
+  redis.call('HSET', tk, 'partial', A[4], 'ev', '1')
   redis.call('XADD', ev, 'MAXLEN', '~', maxlen, '*', 't', 'partial', 'd', A[4])
 end
 return 1

@@ -1,5 +1,5 @@
 -- claim-core.lua: promotion of due scheduled tasks and the atomic claim (needs common).
--- Uses Q.pending, Q.scheduled, Q.active, Q.counters, Q.wake, Q.taskPrefix, Q.leasePrefix,
+-- Uses Q.pending, Q.pendingList, Q.scheduled, Q.active, Q.counters, Q.wake, Q.taskPrefix,
 -- Q.claimReqPrefix.
 
 -- Moves scheduled tasks whose run-at has passed to pending (FIFO by run-at within a priority).
@@ -9,8 +9,7 @@ local function promote_due(now)
     local tk = Q.taskPrefix .. id
     local f = redis.call('HMGET', tk, 'state', 'priority')
     if f[1] == 'scheduled' then
-      local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
-      redis.call('ZADD', Q.pending, fmt(pending_score(tonumber(f[2]) or 0, seq)), id)
+      push_pending(id, tonumber(f[2]) or 0)
       redis.call('HSET', tk, 'state', 'pending')
     end
   end
@@ -18,16 +17,14 @@ local function promote_due(now)
 end
 
 -- Pops up to `count` pending tasks and leases them to `owner`: state active, a new fencing
--- token (per-queue counter, increases per claim), a lease key with PX, an entry in Q.active
--- scored by lease expiry. Returns one array per task:
+-- token (per-queue counter, increases per claim), an entry in Q.active scored by lease expiry
+-- (the lease record; leaseUntil on the task mirrors it for readers). Returns one array per task:
 -- {id, payload, type, retryCount, maxRetry, timeoutMs, meta, token, leaseExpiresAt, enqueuedAt,
 --  startedAt, attempts}
 local function claim_tasks(now, owner, lease_ms, count)
   local out = {}
   if count <= 0 then return out end
-  local popped = redis.call('ZPOPMIN', Q.pending, count)
-  for i = 1, #popped, 2 do
-    local id = popped[i]
+  for _, id in ipairs(pop_pending(count)) do
     local tk = Q.taskPrefix .. id
     local f = redis.call('HMGET', tk, 'state', 'payload', 'type', 'retryCount', 'maxRetry',
       'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'progress', 'partial')
@@ -39,26 +36,31 @@ local function claim_tasks(now, owner, lease_ms, count)
         'startedAt', fmt(now), 'leaseUntil', fmt(lease_until), 'attempts', attempts)
       -- A new attempt starts with no progress: a retry does not show its predecessor's.
       if f[10] or f[11] then redis.call('HDEL', tk, 'progress', 'progressMsg', 'partial') end
-      redis.call('SET', Q.leasePrefix .. id, token, 'PX', lease_ms)
       redis.call('ZADD', Q.active, fmt(lease_until), id)
       out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
         f[7] or '', token, fmt(lease_until), f[8] or '0', fmt(now), attempts}
     end
   end
   -- Work left behind: wake another idle supervisor (cascading wakeups).
-  if #out > 0 and redis.call('ZCARD', Q.pending) > 0 then wake() end
+  if #out > 0 and has_pending() then wake() end
   return out
 end
 
--- Checks a caller-chosen claim request id ('' = none) before anything is written: its form,
--- and that no other supervisor recorded a claim under it. Returns an error reply or nil, then
--- the stored record (JSON, or false when none) for claim_once.
-local function check_claim_request(owner, request_id)
-  if request_id == '' then return nil, false end
+-- An error reply when a caller-chosen claim request id ('' = none) is not of the allowed form.
+local function bad_request_id(request_id)
   if #request_id > C.REQUEST_ID_MAX_LENGTH or not string.find(request_id, '^[%w_.:@+/=%-]+$') then
     return redis.error_reply('DROVER_BAD_ARG requestId must be 1-' .. C.REQUEST_ID_MAX_LENGTH ..
       ' characters of [A-Za-z0-9_.:@+/=-], got ' .. request_id)
   end
+end
+
+-- Checks a caller-chosen claim request id before anything is written: its form, and that no
+-- other supervisor recorded a claim under it. Returns an error reply or nil, then the stored
+-- record (JSON, or false when none) for claim_once.
+local function check_claim_request(owner, request_id)
+  if request_id == '' then return nil, false end
+  local bad = bad_request_id(request_id)
+  if bad then return bad, false end
   local stored = redis.call('GET', Q.claimReqPrefix .. request_id)
   if not stored then return nil, false end
   local used_by = cjson.decode(stored).owner
@@ -69,30 +71,64 @@ local function check_claim_request(owner, request_id)
   return nil, stored
 end
 
+-- The rows of a recorded claim, answered again: a recorded task is left out unless it is still
+-- active with the recorded token (it may have been recovered, cancelled, finished or deleted
+-- meanwhile); its row is rebuilt from the task hash, which no other transition changes while
+-- that token holds the task.
+local function replay_rows(ids, tokens)
+  local out = {}
+  for i, id in ipairs(ids) do
+    local f = redis.call('HMGET', Q.taskPrefix .. id, 'state', 'payload', 'type', 'retryCount',
+      'maxRetry', 'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'token', 'leaseUntil', 'startedAt')
+    if f[1] == 'active' and f[10] == tokens[i] then
+      out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
+        f[7] or '', tonumber(f[10]), f[11] or '0', f[8] or '0', f[12] or '0', tonumber(f[9]) or 0}
+    end
+  end
+  return out
+end
+
+-- The claim that completes a task records what it claimed on that task instead of in a key of
+-- its own (complete.lua): "<request id> <id> <token> <id> <token> ...". Ids, tokens and request
+-- ids never contain spaces.
+local function claim_record(request_id, rows)
+  local parts = {request_id}
+  for _, row in ipairs(rows) do
+    parts[#parts + 1] = row[1]
+    parts[#parts + 1] = fmt(row[8])
+  end
+  return table.concat(parts, ' ')
+end
+
+-- The rows of a claim_record when it was made under `request_id`, else nil.
+local function replay_claim_record(record, request_id)
+  local ids, tokens, i = {}, {}, 0
+  for word in string.gmatch(record, '%S+') do
+    if i == 0 then
+      if word ~= request_id then return nil end
+    elseif i % 2 == 1 then
+      ids[#ids + 1] = word
+    else
+      tokens[#tokens + 1] = word
+    end
+    i = i + 1
+  end
+  return replay_rows(ids, tokens)
+end
+
 -- The idempotent claim: promote due tasks, then claim_tasks. With a request id ('' = none), the
 -- claim is recorded under Q.claimReqPrefix .. request_id (PX lease_ms) as {owner, ids, tokens},
 -- and a second run with the same id (a command re-sent after a lost reply) answers from that
--- record instead of claiming: no new token, no attempt, no promotion, no wake. A recorded task
--- is left out of the replay unless it is still active with the recorded token (it may have been
--- recovered, cancelled, finished or deleted meanwhile); its row is rebuilt from the task hash,
--- which no other transition changes while that token holds the task. An empty claim records
--- nothing. Call check_claim_request first and pass the record it returned as `stored`.
+-- record (replay_rows) instead of claiming: no new token, no attempt, no promotion, no wake. An
+-- empty claim records nothing. Call check_claim_request first and pass the record it returned
+-- as `stored`.
 local function claim_once(now, owner, lease_ms, count, request_id, stored)
   local rk
   if request_id ~= '' then
     rk = Q.claimReqPrefix .. request_id
     if stored then
       local rec = cjson.decode(stored)
-      local out = {}
-      for i, id in ipairs(rec.ids) do
-        local f = redis.call('HMGET', Q.taskPrefix .. id, 'state', 'payload', 'type', 'retryCount',
-          'maxRetry', 'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'token', 'leaseUntil', 'startedAt')
-        if f[1] == 'active' and f[10] == rec.tokens[i] then
-          out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
-            f[7] or '', tonumber(f[10]), f[11] or '0', f[8] or '0', f[12] or '0', tonumber(f[9]) or 0}
-        end
-      end
-      return out
+      return replay_rows(rec.ids, rec.tokens)
     end
   end
   promote_due(now)

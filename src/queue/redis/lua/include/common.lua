@@ -60,8 +60,69 @@ local function schedule(id, run_at)
   if #first == 0 or tonumber(first[2]) >= run_at then wake() end
 end
 
+-- Pending tasks live in two keys: priority 0 (the common case) in Q.pendingList, a LIST in FIFO
+-- order at ~30 bytes a task; every other priority in Q.pending, a ZSET of priority bands at
+-- ~130 bytes a task. Claim order: priorities above 0, then the list, then priorities below 0.
+
+-- List entries leave out the '<queue>:' every id of the queue starts with (keys.ts makeTaskId).
+local list_id_prefix
+local function list_entry(id)
+  if not list_id_prefix then list_id_prefix = string.match(Q.pendingList, '{(.-)}') .. ':' end
+  return string.sub(id, #list_id_prefix + 1)
+end
+local function list_id(entry)
+  if not list_id_prefix then list_id_prefix = string.match(Q.pendingList, '{(.-)}') .. ':' end
+  return list_id_prefix .. entry
+end
+
+-- Appends a task to pending (the back of its priority band).
+local function push_pending(id, priority)
+  if priority == 0 then
+    redis.call('RPUSH', Q.pendingList, list_entry(id))
+  else
+    local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
+    redis.call('ZADD', Q.pending, fmt(pending_score(priority, seq)), id)
+  end
+end
+
 -- Back to pending at the front of its priority band.
 local function push_front(id, priority)
-  local fseq = redis.call('HINCRBY', Q.counters, 'fseq', 1)
-  redis.call('ZADD', Q.pending, fmt(front_score(priority, fseq)), id)
+  if priority == 0 then
+    redis.call('LPUSH', Q.pendingList, list_entry(id))
+  else
+    local fseq = redis.call('HINCRBY', Q.counters, 'fseq', 1)
+    redis.call('ZADD', Q.pending, fmt(front_score(priority, fseq)), id)
+  end
+end
+
+-- Removes a pending task from whichever key holds it. LREM scans the list: O(pending), paid
+-- only by cancelling or deleting a pending priority-0 task.
+local function remove_pending(id)
+  if redis.call('ZREM', Q.pending, id) == 0 then redis.call('LREM', Q.pendingList, 1, list_entry(id)) end
+end
+
+local function has_pending()
+  return redis.call('LLEN', Q.pendingList) > 0 or redis.call('ZCARD', Q.pending) > 0
+end
+
+local function count_pending()
+  return redis.call('LLEN', Q.pendingList) + redis.call('ZCARD', Q.pending)
+end
+
+-- Pops up to `count` pending ids in claim order.
+local function pop_pending(count)
+  -- Scores below band 0's start belong to priorities above 0.
+  local ids = redis.call('ZRANGEBYSCORE', Q.pending, '-inf', '(' .. fmt(pending_score(0, -C.FIFO_OFFSET)),
+    'LIMIT', 0, count)
+  if #ids > 0 then redis.call('ZREM', Q.pending, unpack(ids)) end
+  if #ids < count then
+    local listed = redis.call('LPOP', Q.pendingList, count - #ids)
+    if listed then for _, entry in ipairs(listed) do ids[#ids + 1] = list_id(entry) end end
+  end
+  if #ids < count then
+    -- Priorities below 0 (and priority-0 entries a version before the list left in the ZSET).
+    local low = redis.call('ZPOPMIN', Q.pending, count - #ids)
+    for i = 1, #low, 2 do ids[#ids + 1] = low[i] end
+  end
+  return ids
 end

@@ -1,4 +1,4 @@
--- enqueue-core.lua: creating one task (needs common). Uses Q.pending, Q.scheduled, Q.defaults,
+-- enqueue-core.lua: creating one task (needs common). Uses Q.pending, Q.pendingList, Q.scheduled, Q.defaults,
 -- Q.counters, Q.wake, Q.taskPrefix, Q.idemPrefix.
 
 -- A: one task's 16 arguments (see enqueue.lua). Returns {created (1/0), id, state} and, as a
@@ -64,7 +64,6 @@ local function enqueue_one(A, now)
     schedule(id, run_at)
     return {1, id, state}, false
   end
-  local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
-  redis.call('ZADD', Q.pending, fmt(pending_score(tonumber(A[4]), seq)), id)
+  push_pending(id, tonumber(A[4]))
   return {1, id, state}, true
 end

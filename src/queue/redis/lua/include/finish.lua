@@ -1,6 +1,6 @@
 -- finish.lua: terminal transitions, retention and trimming (needs common).
 -- Uses Q.active, Q.completed / Q.failed / Q.cancelled (whichever the state needs), Q.defaults,
--- Q.stats, Q.throughput, Q.taskPrefix, Q.leasePrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix.
+-- Q.stats, Q.throughput, Q.taskPrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix.
 
 -- Deletes every key of a task and releases its idempotency key (when it still points here).
 local function delete_task_keys(id)
@@ -10,13 +10,13 @@ local function delete_task_keys(id)
     local ik = Q.idemPrefix .. idem
     if redis.call('GET', ik) == id then redis.call('DEL', ik) end
   end
-  redis.call('DEL', tk, Q.leasePrefix .. id, Q.eventsPrefix .. id)
+  redis.call('DEL', tk, Q.eventsPrefix .. id)
 end
 
 -- Retention sets are scored by expiry: drop entries whose keys already expired (TTL), then
--- delete the oldest beyond `keep`, at most C.TRIM_BATCH per call (amortised over finishes).
--- Trimming waits until 1% of `keep` is in excess (exact for keep < 200), so a full set costs
--- one trim per keep/100 finishes instead of one per finish.
+-- delete the oldest beyond `keep`, at most C.TRIM_BATCH per call. finish_task calls it once
+-- every keep/100 finishes (every finish for keep < 200), and it deletes only once 1% of `keep`
+-- is in excess: a full set costs one trim per keep/100 finishes instead of one per finish.
 local function trim_finished(set, keep, now)
   redis.call('ZREMRANGEBYSCORE', set, '-inf', fmt(now))
   local excess = redis.call('ZCARD', set) - keep
@@ -46,8 +46,10 @@ end
 -- Sets TTLs on the task, its events and its idempotency key (cancel releases the key), adds it
 -- to the retention set, trims, counts, appends an 'end' event and publishes on CH.donePrefix..id.
 -- The caller removes the task from pending / scheduled. `known` (optional) carries what the
--- caller already read of the task, saving reads on the hot path: {idem = , resultTtlMs = }
--- (false when the field is absent), and `hdel`, extra fields to delete.
+-- caller already read of the task, saving reads on the hot path: {idem = , resultTtlMs = ,
+-- events = } (false when the field is absent; events: the 'ev' flag), and `hdel`, fields to
+-- delete. Without `known`, owner and leaseUntil are deleted; with it they stay (readers show
+-- them only while a task is active) and the task is read nothing more.
 local function finish_task(id, state, now, fields, known)
   local tk = Q.taskPrefix .. id
   local ttl, keep, set
@@ -63,17 +65,18 @@ local function finish_task(id, state, now, fields, known)
     if state == 'completed' then set = Q.completed else set = Q.cancelled end
   end
   redis.call('HSET', tk, 'state', state, 'finishedAt', fmt(now), 'expiresAt', fmt(now + ttl), unpack(fields))
-  if known and known.hdel then
-    redis.call('HDEL', tk, 'owner', 'leaseUntil', unpack(known.hdel))
-  else
+  if not known then
     redis.call('HDEL', tk, 'owner', 'leaseUntil')
+  elseif known.hdel then
+    redis.call('HDEL', tk, unpack(known.hdel))
   end
-  redis.call('DEL', Q.leasePrefix .. id)
   redis.call('ZREM', Q.active, id)
-  -- The stream exists when the task reported progress or partial output, or a client watches
-  -- it (events-watch.lua): only then is there anyone to tell through it.
+  -- A stream exists only when the task reported progress or partial output, or a client watches
+  -- it (events-watch.lua); both set the task's 'ev' flag. Only then is there anyone to tell.
   local ev = Q.eventsPrefix .. id
-  if redis.call('EXISTS', ev) == 1 then
+  local has_events
+  if known then has_events = known.events and redis.call('EXISTS', ev) == 1 else has_events = redis.call('EXISTS', ev) == 1 end
+  if has_events then
     redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'end', 'd', state)
     redis.call('PEXPIRE', ev, ttl)
   end
@@ -87,9 +90,12 @@ local function finish_task(id, state, now, fields, known)
     end
   end
   redis.call('ZADD', set, fmt(now + ttl), id)
-  redis.call('HINCRBY', Q.stats, state, 1)
+  local finished = redis.call('HINCRBY', Q.stats, state, 1)
   if state == 'completed' then count_throughput('c', now) end
   if state == 'failed' then count_throughput('f', now) end
-  trim_finished(set, keep, now)
+  -- Trimming every `step` finishes keeps a retention set within 1% of `keep` (exact below 200).
+  if finished % math.max(1, math.min(C.TRIM_BATCH, math.floor(keep / 100))) == 0 then
+    trim_finished(set, keep, now)
+  end
   redis.call('PUBLISH', CH.donePrefix .. id, state)
 end
