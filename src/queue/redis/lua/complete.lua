@@ -32,8 +32,11 @@ if f[1] == 'active' and f[2] == A[2] then
   local claimed = {}
   local fields = {'result', A[3], 'finishedToken', A[2], 'finishedAs', 'completed'}
   if claim_next then
-    promote_due(now)
-    claimed = claim_tasks(now, owner, lease_ms, count)
+    -- Wakeups cascade from claims of woken supervisors (claim.lua) and from enqueues; a busy
+    -- supervisor's claim-next wakes a peer only for tasks it just promoted, which no enqueue
+    -- announced. Saves two reads per task at full load.
+    local promoted = promote_due(now)
+    claimed = claim_tasks(now, owner, lease_ms, count, promoted > 0)
     if request_id ~= '' then
       fields[#fields + 1] = 'claimRec'
       fields[#fields + 1] = claim_record(request_id, claimed)

@@ -3,6 +3,7 @@
 -- Q.claimReqPrefix.
 
 -- Moves scheduled tasks whose run-at has passed to pending (FIFO by run-at within a priority).
+-- Returns how many it moved.
 local function promote_due(now)
   local due = redis.call('ZRANGEBYSCORE', Q.scheduled, '-inf', fmt(now), 'LIMIT', 0, C.PROMOTE_BATCH)
   for _, id in ipairs(due) do
@@ -14,14 +15,16 @@ local function promote_due(now)
     end
   end
   if #due > 0 then redis.call('ZREM', Q.scheduled, unpack(due)) end
+  return #due
 end
 
 -- Pops up to `count` pending tasks and leases them to `owner`: state active, a new fencing
 -- token (per-queue counter, increases per claim), an entry in Q.active scored by lease expiry
--- (the lease record; leaseUntil on the task mirrors it for readers). Returns one array per task:
+-- (the lease record; leaseUntil on the task mirrors it for readers). With `cascade`, work left
+-- behind wakes another idle supervisor. Returns one array per task:
 -- {id, payload, type, retryCount, maxRetry, timeoutMs, meta, token, leaseExpiresAt, enqueuedAt,
 --  startedAt, attempts}
-local function claim_tasks(now, owner, lease_ms, count)
+local function claim_tasks(now, owner, lease_ms, count, cascade)
   local out = {}
   if count <= 0 then return out end
   for _, id in ipairs(pop_pending(count)) do
@@ -41,8 +44,7 @@ local function claim_tasks(now, owner, lease_ms, count)
         f[7] or '', token, fmt(lease_until), f[8] or '0', fmt(now), attempts}
     end
   end
-  -- Work left behind: wake another idle supervisor (cascading wakeups).
-  if #out > 0 and has_pending() then wake() end
+  if cascade and #out > 0 and has_pending() then wake() end
   return out
 end
 
@@ -132,7 +134,7 @@ local function claim_once(now, owner, lease_ms, count, request_id, stored)
     end
   end
   promote_due(now)
-  local out = claim_tasks(now, owner, lease_ms, count)
+  local out = claim_tasks(now, owner, lease_ms, count, true)
   if rk and #out > 0 then
     local ids, tokens = {}, {}
     for i, row in ipairs(out) do
