@@ -16,6 +16,7 @@ import type { EnqueueOptions, QueueDefaults } from '../queue/redis/options.js';
 import type { QueueStats } from '../queue/redis/stats.js';
 import type { EventsOptions, TaskStreamItem } from '../queue/redis/task-events.js';
 import type { TaskInfo } from '../queue/redis/task-info.js';
+import type { InlineResult } from '../queue/redis/task-wait.js';
 import type { TaskState } from '../queue/task.js';
 import { type OwnedConnection, closeConnection, openConnection } from './connection.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
@@ -95,15 +96,16 @@ export class Client {
       if (id !== chosen) throw new OtherTask(id);
     });
     enqueued.catch(() => undefined); // the wait reports its failure; never an unhandled rejection
-    let info: TaskInfo;
+    let outcome: TaskInfo | InlineResult;
     try {
-      info = await this.backendInstance.wait(chosen, { timeoutMs: timeout, after: enqueued });
+      outcome = await this.backendInstance.waitResult(chosen, { timeoutMs: timeout, after: enqueued });
     } catch (error) {
       if (!(error instanceof OtherTask)) throw error;
-      info = await this.wait(error.id, timeout === undefined ? {} : { timeout });
+      outcome = await this.wait(error.id, timeout === undefined ? {} : { timeout });
     }
-    if (info.state !== 'completed') throw new TaskFailedError(info);
-    return info.result as R;
+    if ('inline' in outcome) return outcome.result as R;
+    if (outcome.state !== 'completed') throw new TaskFailedError(outcome);
+    return outcome.result as R;
   }
 
   /** Cancels a task (see RedisBackend.cancel); throws TASK_NOT_FOUND for an unknown id. */

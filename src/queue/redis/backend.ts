@@ -33,7 +33,7 @@ import {
 import { type EventsOptions, type TaskStreamItem, partial, progress, taskEvents } from './task-events.js';
 import type { TaskInfo } from './task-info.js';
 import { getTask, listDead } from './task-read.js';
-import { type WaitOptions, waitForTask } from './task-wait.js';
+import { type InlineResult, type WaitOptions, waitForResult, waitForTask } from './task-wait.js';
 import { WorkWaiter } from './work-waiter.js';
 
 export type { ClaimedTask } from './claimed-task.js';
@@ -166,6 +166,11 @@ export class RedisBackend {
   /** Resolves with the task once completed, failed or cancelled (pub/sub, no polling). */
   wait(id: string, opts?: WaitOptions): Promise<TaskInfo> {
     return waitForTask(this.ctx, this.subscriber, id, opts);
+  }
+
+  /** As wait(), but a completed task's small result may come from its done message alone. */
+  waitResult(id: string, opts?: WaitOptions): Promise<TaskInfo | InlineResult> {
+    return waitForResult(this.ctx, this.subscriber, id, opts);
   }
 
   /** Progress and partial events, then a final item with the finished task. */

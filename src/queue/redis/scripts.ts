@@ -41,6 +41,8 @@ export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
   KEEP_COMPLETED: DEFAULT_QUEUE_DEFAULTS.keepCompleted,
   KEEP_FAILED: DEFAULT_QUEUE_DEFAULTS.keepFailed,
   EVENTS_MAX_LEN: DEFAULT_QUEUE_DEFAULTS.eventsMaxLen,
+  /** Longest result (bytes of JSON) carried in a completed task's done message. */
+  DONE_RESULT_MAX: 16_384,
   /** Longest claim request id (the form is checked in TypeScript and again in claim-core). */
   REQUEST_ID_MAX_LENGTH,
 };

@@ -11,6 +11,15 @@ import { type TaskInfo, isTerminal } from './task-info.js';
 import { getTask } from './task-read.js';
 import { guard } from './redis-errors.js';
 
+/** A completed task's result, taken from its done message (the task was not read). */
+export interface InlineResult {
+  inline: true;
+  result: unknown;
+}
+
+/** A done message `completed\n<result JSON>` (finish.lua: results up to C.DONE_RESULT_MAX bytes). */
+const INLINE_PREFIX = 'completed\n';
+
 export interface WaitOptions {
   /** Give up after this many ms with WAIT_TIMEOUT. @defaultValue undefined (wait forever) */
   timeoutMs?: number;
@@ -23,12 +32,25 @@ export interface WaitOptions {
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export async function waitForTask(
+export function waitForTask(ctx: BackendContext, subscriber: Subscriber, id: string, opts: WaitOptions = {}): Promise<TaskInfo> {
+  return waitFor(ctx, subscriber, id, opts, false) as Promise<TaskInfo>;
+}
+
+/**
+ * As waitForTask, but a completed task whose result rode on its done message resolves with
+ * that result without reading the task: one round trip less for `client.run`.
+ */
+export function waitForResult(ctx: BackendContext, subscriber: Subscriber, id: string, opts: WaitOptions = {}): Promise<TaskInfo | InlineResult> {
+  return waitFor(ctx, subscriber, id, opts, true);
+}
+
+async function waitFor(
   ctx: BackendContext,
   subscriber: Subscriber,
   id: string,
-  opts: WaitOptions = {},
-): Promise<TaskInfo> {
+  opts: WaitOptions,
+  acceptInline: boolean,
+): Promise<TaskInfo | InlineResult> {
   const timeoutMs = opts.timeoutMs === undefined ? undefined : nonNegativeMs('timeoutMs', opts.timeoutMs);
   const keys = ctx.keys.task(id);
   if (!keys) {
@@ -38,8 +60,10 @@ export async function waitForTask(
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
 
   let signalled = false;
+  let inline: string | undefined;
   let wake: () => void = () => undefined;
-  const signal = (): void => {
+  const signal = (message?: string): void => {
+    if (acceptInline && message?.startsWith(INLINE_PREFIX)) inline = message.slice(INLINE_PREFIX.length);
     signalled = true;
     wake();
   };
@@ -53,10 +77,11 @@ export async function waitForTask(
     }
   }
   const unsubscribe = await subscribed;
-  const offReconnect = subscriber.onReconnect(signal);
+  const offReconnect = subscriber.onReconnect(() => signal());
   try {
     for (;;) {
       if (subscriber.closed) throw new DroverError('QUEUE_ERROR', `wait for ${id}: the backend was closed`);
+      if (inline !== undefined) return { inline: true, result: JSON.parse(inline) as unknown };
       signalled = false;
       const info = await getTask(ctx, id);
       if (!info) throw new DroverError('TASK_NOT_FOUND', `task ${id} not found (unknown, deleted or expired)`);

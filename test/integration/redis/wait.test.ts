@@ -41,6 +41,25 @@ describe('RedisBackend: waking without polling', () => {
     expect(reads).toHaveLength(2);
   });
 
+  it('waitResult() (client.run) takes a small result from the done message without reading the task again; a large one is read', async () => {
+    const redis = f.track(connect());
+    const waiter = f.track(new RedisBackend({ redis, prefix: f.prefix }));
+    const reads = vi.spyOn(redis, 'sendCommand');
+    const hgetalls = (): number => reads.mock.calls.filter(([cmd]) => (cmd as { name: string }).name === 'hgetall').length;
+    const big = 'x'.repeat(20_000); // over the 16 KiB carried in the message
+
+    for (const [result, expected] of [[{ answer: 42 }, { inline: true, result: { answer: 42 } }], [big, { state: 'completed', result: big }]] as const) {
+      reads.mockClear();
+      const { id } = await f.backend.enqueue('wr', 'x');
+      const task = await claimOne(f.backend, 'wr');
+      const waiting = waiter.waitResult(id, { timeoutMs: 10_000 });
+      await until(() => hgetalls() === 1); // subscribed, read once: the task is still active
+      await f.backend.complete(task, result);
+      expect(await waiting).toMatchObject(expected);
+      expect(hgetalls()).toBe(typeof result === 'string' ? 2 : 1);
+    }
+  });
+
   it('wait() on an already finished task returns at once; unknown ids throw TASK_NOT_FOUND', async () => {
     const { id } = await f.backend.enqueue('w2', 'x');
     await f.backend.complete(await claimOne(f.backend, 'w2'), 'r');

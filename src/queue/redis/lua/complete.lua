@@ -44,7 +44,8 @@ if f[1] == 'active' and f[2] == A[2] then
   end
   local hdel = nil
   if f[7] then hdel = {'error', 'reason'} end -- left by an earlier attempt
-  finish_task(id, 'completed', now, fields, {idem = f[5], resultTtlMs = f[6], events = f[8], hdel = hdel})
+  finish_task(id, 'completed', now, fields, {idem = f[5], resultTtlMs = f[6], events = f[8], hdel = hdel,
+    result = A[3]})
   return {1, claimed}
 end
 

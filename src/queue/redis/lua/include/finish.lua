@@ -47,8 +47,8 @@ end
 -- to the retention set, trims, counts, appends an 'end' event and publishes on CH.donePrefix..id.
 -- The caller removes the task from pending / scheduled. `known` (optional) carries what the
 -- caller already read of the task, saving reads on the hot path: {idem = , resultTtlMs = ,
--- events = } (false when the field is absent; events: the 'ev' flag), and `hdel`, fields to
--- delete. Without `known`, owner and leaseUntil are deleted; with it they stay (readers show
+-- events = } (false when the field is absent; events: the 'ev' flag), `hdel`, fields to
+-- delete, and `result`, a result JSON to publish with the state when it is small. Without `known`, owner and leaseUntil are deleted; with it they stay (readers show
 -- them only while a task is active) and the task is read nothing more.
 local function finish_task(id, state, now, fields, known)
   local tk = Q.taskPrefix .. id
@@ -97,5 +97,10 @@ local function finish_task(id, state, now, fields, known)
   if finished % math.max(1, math.min(C.TRIM_BATCH, math.floor(keep / 100))) == 0 then
     trim_finished(set, keep, now)
   end
-  redis.call('PUBLISH', CH.donePrefix .. id, state)
+  -- 'completed\n<result>' lets a waiting client.run resolve without reading the task.
+  if known and known.result and #known.result <= C.DONE_RESULT_MAX then
+    redis.call('PUBLISH', CH.donePrefix .. id, state .. '\n' .. known.result)
+  else
+    redis.call('PUBLISH', CH.donePrefix .. id, state)
+  end
 end
