@@ -10,6 +10,7 @@ export interface LineSplitterHandlers {
 }
 
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 export class LineSplitter {
   readonly #maxLineBytes: number;
@@ -28,10 +29,17 @@ export class LineSplitter {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, start);
-      const end = nl === -1 ? chunk.length : nl;
-      this.#append(chunk.subarray(start, end));
-      if (nl === -1) return;
-      this.#endLine();
+      if (nl === -1) {
+        this.#append(chunk.subarray(start));
+        return;
+      }
+      if (this.#size === 0 && this.#overflowBytes < 0 && nl - start <= this.#maxLineBytes) {
+        // The whole line is in this chunk (nearly always): decode it in place, no copy.
+        this.#emit(chunk.toString('utf8', start, nl));
+      } else {
+        this.#append(chunk.subarray(start, nl));
+        this.#endLine();
+      }
       start = nl + 1;
     }
   }
@@ -67,8 +75,10 @@ export class LineSplitter {
     const line = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#size);
     this.#parts = [];
     this.#size = 0;
-    let text = line.toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    this.#handlers.onLine(text);
+    this.#emit(line.toString('utf8'));
+  }
+
+  #emit(text: string): void {
+    this.#handlers.onLine(text.charCodeAt(text.length - 1) === CARRIAGE_RETURN ? text.slice(0, -1) : text);
   }
 }

@@ -1,5 +1,8 @@
 import type { Writable } from 'node:stream';
 
+/** The promise of every write that needed no wait (shared: it is only ever awaited). */
+const WRITTEN = Promise.resolve();
+
 /**
  * Writes one JSON object per line to a stream, respecting backpressure: when the pipe is
  * full the returned promise waits for 'drain'. Writes are queued in order, never interleaved.
@@ -26,10 +29,10 @@ export class LineWriter {
   }
 
   /** Write a line already serialised (it must end with a newline). */
-  async writeLine(line: string): Promise<void> {
-    if (this.closed) return;
-    if (this.#stream.write(line)) return;
-    await new Promise<void>((resolve) => {
+  writeLine(line: string): Promise<void> {
+    // Not async: a write the pipe takes at once (nearly every one) allocates no promise.
+    if (this.closed || this.#stream.write(line)) return WRITTEN;
+    return new Promise<void>((resolve) => {
       const done = (): void => {
         this.#stream.off('drain', done);
         this.#stream.off('close', done);

@@ -19,11 +19,19 @@ export function toTaskMessage(attempt: TaskAttempt, startedAt: number): TaskMess
 /**
  * The task message as one JSON line (newline included). A payload already held as JSON text
  * (`payloadJson`) is spliced in verbatim, and `payload` is not read: no parse and re-serialise
- * per task.
+ * per task. The rest is concatenated in the order of `messageFields`, without a fields object.
  */
 export function taskLine(attempt: TaskAttempt, startedAt: number): string {
   if (attempt.payloadJson === undefined) return `${JSON.stringify(toTaskMessage(attempt, startedAt))}\n`;
-  // retry_count is always there, so the rest is never empty.
-  const rest = JSON.stringify(messageFields(attempt, startedAt));
-  return `{"task_id":${JSON.stringify(attempt.id)},"payload":${attempt.payloadJson},${rest.slice(1)}\n`;
+  let line = `{"task_id":${JSON.stringify(attempt.id)},"payload":${attempt.payloadJson},"retry_count":${jsonNumber(attempt.retryCount)},"max_retry":${jsonNumber(attempt.maxRetry)}`;
+  if (attempt.type !== undefined) line += `,"type":${JSON.stringify(attempt.type)}`;
+  if (attempt.queue !== undefined) line += `,"queue":${JSON.stringify(attempt.queue)}`;
+  if (attempt.timeoutMs) line += `,"deadline_ms":${jsonNumber(startedAt + attempt.timeoutMs)}`;
+  if (attempt.meta !== undefined) line += `,"meta":${JSON.stringify(attempt.meta)}`;
+  return `${line}}\n`;
+}
+
+/** A number as JSON.stringify writes it (null when not finite). */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? `${n}` : 'null';
 }
