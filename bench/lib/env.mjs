@@ -5,7 +5,13 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const DROVER_BIN = `${ROOT}bin/drover.js`;
+/**
+ * The drover CLI to bench. BENCH_DROVER_BIN points at another build's entry script (a copy of
+ * bin/drover.js importing that build's src/cli/main.js). Its queue code must match this tree's
+ * dist/ (the bench enqueues with it), and a `tsc --outDir` one level below the repo root
+ * (e.g. dist-mine/) still finds the Lua scripts under src/.
+ */
+export const DROVER_BIN = process.env.BENCH_DROVER_BIN || `${ROOT}bin/drover.js`;
 export const BENCH = `${ROOT}bench/`;
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 

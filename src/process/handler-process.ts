@@ -73,6 +73,8 @@ export class HandlerProcess {
   readonly #load: LoadPhase;
   #loadError: string | undefined;
   #killTimer: NodeJS.Timeout | undefined;
+  /** Armed when the handler exited, cleared once its pipes closed (see #onProcessExit). */
+  #pipeCloseTimer: NodeJS.Timeout | undefined;
   #processExit: ExitInfo | undefined;
   /** Set by terminate(): the process is on its way out and takes no task, even if it says ready. */
   #terminating = false;
@@ -150,7 +152,7 @@ export class HandlerProcess {
       throw new DroverError('POOL_STOPPED', `process ${this.name} cannot take task ${attempt.id}: it ${why}`);
     }
     this.tasksStarted += 1;
-    const task = new InFlightTask(attempt, () => this.#onTimeout(task));
+    const task = new InFlightTask(attempt, this.#timedOut);
     this.#inFlight.set(attempt.id, task);
     // deadline_ms from the write time: a written-ahead task's real timeout starts later, so the
     // handler's deadline is never later than ours (docs/protocol.md).
@@ -302,6 +304,9 @@ export class HandlerProcess {
     void this.terminate('over-long protocol line');
   }
 
+  /** Every task's timeout callback (one function per process, not one per task). */
+  readonly #timedOut = (task: InFlightTask): void => this.#onTimeout(task);
+
   #onTimeout(task: InFlightTask): void {
     const stray = task.lastStray === undefined ? '' : ` (its last non-protocol output, ${task.lastStrayWhy ?? 'not a reply'}: ${JSON.stringify(task.lastStray.slice(0, 200))})`;
     task.fail({ message: `task timed out after ${task.attempt.timeoutMs} ms${stray}`, type: 'Timeout', reason: 'timeout' }, true);
@@ -350,7 +355,7 @@ export class HandlerProcess {
   #onProcessExit(info: ExitInfo): void {
     this.#processExit = info;
     if (this.#child.pid !== undefined) signalGroup(this.#child.pid, 'SIGKILL');
-    setTimeout(() => {
+    this.#pipeCloseTimer = setTimeout(() => {
       if (this.state === 'exited') return;
       this.#log.warn('handler exited but its output pipes stayed open (a child escaped its process group?); closing them');
       for (const stream of [this.#child.stdout, this.#child.stderr, this.#child.stdio[3] as Readable]) stream.destroy();
@@ -361,12 +366,16 @@ export class HandlerProcess {
     const wasStarting = this.state === 'starting';
     this.state = 'exited';
     clearTimeout(this.#killTimer);
+    clearTimeout(this.#pipeCloseTimer); // one-shot: else a timer per task lingers for 2 s
     const how = describeExit(info);
     if (wasStarting) {
       const detail = this.#loadError ?? `handler ${how} before it became ready${this.#tail.format()}`;
       this.#load.fail(detail);
     }
-    this.#log.info({ code: info.code, signal: info.signal, tasksStarted: this.tasksStarted }, `handler ${how}`);
+    // A one-shot process that answered and exited 0 is the routine end of every task: debug,
+    // like a task completion (at info it was a log line, and a pipe write, per task).
+    const level = this.mode === 'oneshot' && info.code === 0 && this.#inFlight.size === 0 ? 'debug' : 'info';
+    if (this.#log.isLevelEnabled(level)) this.#log[level]({ code: info.code, signal: info.signal, tasksStarted: this.tasksStarted }, `handler ${how}`);
     for (const task of this.#inFlight.values()) {
       task.cancelTimers();
       if (task.settled) continue;

@@ -23,13 +23,14 @@ export class InFlightTask {
   /** Why that line was not a protocol message ("invalid JSON", …). */
   lastStrayWhy: string | undefined;
   #resolve!: (outcome: AttemptOutcome) => void;
-  readonly #onTimeout: () => void;
+  readonly #onTimeout: (task: InFlightTask) => void;
   #timeout: NodeJS.Timeout | undefined;
   #cancelGrace: NodeJS.Timeout | undefined;
   /** A cancel grace asked for while waiting: it runs from the start (the handler cannot answer earlier). */
   #deferredGrace: { ms: number; onExpired: () => void } | undefined;
 
-  constructor(attempt: TaskAttempt, onTimeout: () => void) {
+  /** `onTimeout` gets the task: one callback can serve every task of a process. */
+  constructor(attempt: TaskAttempt, onTimeout: (task: InFlightTask) => void) {
     this.attempt = attempt;
     this.#onTimeout = onTimeout;
     this.outcome = new Promise((resolve) => {
@@ -46,7 +47,7 @@ export class InFlightTask {
     if (this.startedAt !== undefined) return;
     this.startedAt = Date.now();
     const timeoutMs = this.attempt.timeoutMs;
-    if (!this.settled && timeoutMs && timeoutMs > 0) this.#timeout = setTimeout(this.#onTimeout, timeoutMs);
+    if (!this.settled && timeoutMs && timeoutMs > 0) this.#timeout = setTimeout(this.#onTimeout, timeoutMs, this);
     if (this.#deferredGrace) {
       const { ms, onExpired } = this.#deferredGrace;
       this.#deferredGrace = undefined;

@@ -323,7 +323,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       if (outcome.ok) this.#slots.find((s) => s.proc === proc)?.backoff.reset(); // a working handler restarts fast
       if (proc.mode === 'oneshot') this.#countOneshotStart(outcome);
       queued.resolve(this.#closed && !outcome.ok && isShutdownCasualty(outcome) ? { ...outcome, interrupted: true } : outcome);
-      void this.#afterTask(proc);
+      if (this.#mayRecycle(proc)) void this.#afterTask(proc);
       this.#dispatch();
     });
   }
@@ -344,9 +344,14 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
   }
 
   async #afterTask(proc: HandlerProcess): Promise<void> {
-    if (proc.mode === 'oneshot' || proc.state !== 'ready' || this.#closed) return;
     const why = await recycleReason(proc, this.options);
     if (why && proc.state === 'ready' && !this.#closed) this.#retire(proc, why);
+  }
+
+  /** Whether a long-lived process may need recycling after a task (no limits: never, and no check per task). */
+  #mayRecycle(proc: HandlerProcess): boolean {
+    const o = this.options;
+    return proc.mode === 'long' && proc.state === 'ready' && !this.#closed && (o.maxTasksPerProcess > 0 || o.maxRssBytes > 0);
   }
 
   /** Recycle: start the replacement now (it loads while the old one finishes), then EOF the old one. */

@@ -8,7 +8,10 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
     return true;
-  } catch {
+  } catch (error) {
+    // No such group: its leader, a session leader that cannot leave it, is gone too (a one-shot
+    // handler after its exit, every task). Windows has no groups: there the pid alone is tried.
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH' && process.platform !== 'win32') return false;
     try {
       process.kill(pid, signal);
       return true;

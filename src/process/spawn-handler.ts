@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { HANDLER_ENV, PROTOCOL_FD, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { handlerEnv } from './handler-env.js';
 
 export interface HandlerCommand {
   command: string;
@@ -27,19 +27,14 @@ const canSetPdeathsig = process.platform === 'linux' && existsSync(SETPRIV);
  * the orphan reaper kills their process group when the supervisor dies.
  */
 export function spawnHandler(cmd: HandlerCommand, extraEnv: Record<string, string>, parentDeathSignal = true): SpawnedHandler {
-  const env = {
-    ...cmd.env,
-    ...extraEnv,
-    [HANDLER_ENV.protocolFd]: String(PROTOCOL_FD),
-    [HANDLER_ENV.protocolVersion]: String(PROTOCOL_VERSION),
-    PYTHONUNBUFFERED: cmd.env?.PYTHONUNBUFFERED ?? process.env.PYTHONUNBUFFERED ?? '1',
-  };
   const [file, args] = canSetPdeathsig && parentDeathSignal
     ? [SETPRIV, ['--pdeathsig', 'KILL', '--', cmd.command, ...cmd.args]]
     : [cmd.command, [...cmd.args]];
   return execa(file, args, {
     cwd: cmd.cwd,
-    env,
+    // Complete already (see handlerEnv): execa need not merge process.env again per spawn.
+    env: handlerEnv(cmd, extraEnv),
+    extendEnv: false,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
