@@ -12,7 +12,8 @@ function runOne(command, args, i) {
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.once('error', reject);
-    proc.once('exit', (code) => {
+    // 'close', not 'exit': a fast child can exit before its stdout was read to the end.
+    proc.once('close', (code) => {
       if (code === 0 && out.includes(`"once:${i}"`)) resolve();
       else reject(new Error(`one-shot child exited ${code}: ${out.slice(0, 200)}`));
     });
