@@ -71,6 +71,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const newRequestId = (): string => `${requestPrefix}:${(requestSeq += 1)}`;
   let stopDeadline = Infinity;
   let wake: (() => void) | undefined;
+  /** The fetch loop waits for work (every queue was empty when it began to). */
+  let idling = false;
   let fetchLoop: Promise<void> | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
 
@@ -112,8 +114,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       if (attempts.get(task.id) === done) attempts.delete(task.id);
       if (running.get(task.id) === task) running.delete(task.id);
       lost.delete(task);
-      // The fetch loop only has something to do when there is room (or the pool stopped accepting).
-      if (held.size < target() || !pool.accepting || stopping) nudge();
+      // The fetch loop only has something to do when there is room (or the pool stopped
+      // accepting). Not while it idles: it found every queue empty, and new work wakes it (a
+      // claim and a wake-peek per finished task for nothing, on the latency path).
+      if (stopping || !pool.accepting || (held.size < target() && !idling)) nudge();
     });
     attempts.set(task.id, done);
   };
@@ -187,12 +191,14 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const idle = async (): Promise<void> => {
     const abort = new AbortController();
     wake = () => abort.abort();
+    idling = true;
     try {
       await backend.waitForWork(queueNames, o.idleBlockMs, abort.signal);
     } catch (error) {
       log.warn({ error: (error as Error).message }, 'waiting for work failed (is Redis reachable?); retrying in 1 s');
       await new Promise((r) => setTimeout(r, 1000));
     } finally {
+      idling = false;
       wake = undefined;
     }
   };
