@@ -59,7 +59,27 @@ export async function enqueue(
   return parseEnqueue(await runQueueScript(ctx, 'enqueue', queue, args));
 }
 
-/** All items in one pipeline (one queue = one slot, so this works in Cluster too). */
+/**
+ * enqueue-many's 3 arguments per task: id, payload and '' when every option is at its default
+ * (the common case, no JSON to build or parse), else enqueue.lua's arguments 4-16 as a JSON array.
+ */
+function compactArgs(args: ScriptArg[], o: NormalizedEnqueueOptions): [ScriptArg, ScriptArg, string] {
+  const defaults = o.priority === 0 && o.delayMs === 0 && Object.keys(o).length === 2;
+  return [args[0]!, args[2]!, defaults ? '' : JSON.stringify(args.slice(3).map(String))];
+}
+
+/** The reply of enqueue-many: {flags, [[index, id, state], ...] for the tasks not created}. */
+function parseEnqueueMany(reply: unknown, ids: readonly string[]): EnqueueResult[] {
+  const [flags, others] = asArray(reply, 'enqueue-many reply');
+  const out = [...asString(flags)].map((flag, i): EnqueueResult => ({ id: ids[i]!, created: flag === '1' }));
+  for (const row of asArray(others, 'enqueue-many reply')) {
+    const [index, id] = asArray(row, 'enqueue-many row');
+    out[asNumber(index) - 1] = { id: asString(id), created: false };
+  }
+  return out;
+}
+
+/** One enqueue-many call per chunk (one queue = one slot, so this works in Cluster too). */
 export async function enqueueMany(
   ctx: BackendContext,
   queue: string,
@@ -70,7 +90,8 @@ export async function enqueueMany(
   // Every item is checked before anything is sent: a bad item enqueues nothing, and says which it is.
   const argLists = items.map((item, i) => {
     try {
-      return enqueueArgs(queue, item.payload, normalizeEnqueueOptions(item.options), maxPayloadBytes);
+      const o = normalizeEnqueueOptions(item.options);
+      return compactArgs(enqueueArgs(queue, item.payload, o, maxPayloadBytes), o);
     } catch (error) {
       if (error instanceof DroverError) throw new DroverError(error.code, `items[${i}]: ${error.message}`, { cause: error });
       throw error;
@@ -79,23 +100,28 @@ export async function enqueueMany(
   // One script call per chunk: one clock read, one defaults read and one wake per chunk. Chunks
   // keep each call short (Redis runs a script without interruption) and its arguments small
   // (Redis holds a whole command in memory, twice while the script copies its arguments).
-  const chunks: Promise<unknown>[] = [];
-  let chunk: ScriptArg[][] = [];
+  const chunks: Promise<EnqueueResult[]>[] = [];
+  let chunk: ScriptArg[] = [];
+  let ids: string[] = [];
   let chunkChars = 0;
   const flush = (): void => {
-    if (chunk.length > 0) chunks.push(runQueueScript(ctx, 'enqueue-many', queue, chunk.flat()));
+    if (ids.length > 0) {
+      const chunkIds = ids;
+      chunks.push(runQueueScript(ctx, 'enqueue-many', queue, chunk).then((reply) => parseEnqueueMany(reply, chunkIds)));
+    }
     chunk = [];
+    ids = [];
     chunkChars = 0;
   };
-  for (const args of argLists) {
-    const chars = String(args[2]).length; // the payload JSON
-    if (chunk.length >= CHUNK_TASKS || (chunk.length > 0 && chunkChars + chars > CHUNK_PAYLOAD_CHARS)) flush();
-    chunk.push(args);
+  for (const [id, payload, options] of argLists) {
+    const chars = String(payload).length;
+    if (ids.length >= CHUNK_TASKS || (ids.length > 0 && chunkChars + chars > CHUNK_PAYLOAD_CHARS)) flush();
+    chunk.push(id, payload, options);
+    ids.push(String(id));
     chunkChars += chars;
   }
   flush();
-  const replies = await Promise.all(chunks);
-  return replies.flatMap((reply) => asArray(reply, 'enqueue-many reply').map(parseEnqueue));
+  return (await Promise.all(chunks)).flat();
 }
 
 /** At most this many tasks, and about this much payload JSON, per enqueue-many script call. */

@@ -24,6 +24,23 @@ describe('enqueueMany', () => {
     expect((await client.stats('q')).counts.pending).toBe(0);
   });
 
+  it('keeps every option of an item among items at their defaults, and reports the existing task for a taken idempotency key', async () => {
+    const [first] = await client.enqueueMany('q', [{ payload: 'x', options: { idempotencyKey: 'k' } }]);
+    const res = await client.enqueueMany('q', [
+      { payload: 'plain' },
+      { payload: 'opts', options: { priority: -2, maxRetries: 7, timeoutMs: 1500, type: 't', meta: { a: 1 }, backoff: { type: 'fixed', baseMs: 10 } } },
+      { payload: 'again', options: { idempotencyKey: 'k' } },
+      { payload: 'later', options: { delayMs: 60_000 } },
+    ]);
+    expect(res.map((r) => r.created)).toEqual([true, true, false, true]);
+    expect(res[2]!.id).toBe(first!.id);
+    const opts = await client.get(res[1]!.id);
+    expect(opts).toMatchObject({ state: 'pending', payload: 'opts', type: 't', maxRetry: 7 });
+    expect(opts.options).toMatchObject({ priority: -2, timeoutMs: 1500, meta: { a: 1 }, backoff: { type: 'fixed', baseMs: 10 } });
+    expect((await client.get(res[0]!.id)).options).toMatchObject({ priority: 0, maxRetries: 3, timeoutMs: 0 });
+    expect((await client.get(res[3]!.id)).state).toBe('scheduled');
+  });
+
   it('enqueues every item in order when all are valid', async () => {
     const res = await client.enqueueMany('q', [{ payload: 'a' }, { payload: 'b', options: { priority: 3 } }]);
     expect(res.map((r) => r.created)).toEqual([true, true]);
