@@ -56,7 +56,7 @@ for _, c in ipairs(candidates) do
       finish_task(id, 'cancelled', now, fields)
       cancelled = cancelled + 1
     elseif retry_count < (tonumber(f[3]) or 0) then
-      push_front(id, tonumber(f[4]) or 0)
+      push_pending(id, tonumber(f[4]) or 0, true)
       redis.call('HSET', tk, 'state', 'pending', unpack(fields))
       redis.call('HDEL', tk, 'owner', 'leaseUntil')
       redis.call('ZREM', Q.active, id)

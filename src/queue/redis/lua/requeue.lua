@@ -21,7 +21,7 @@ for i = 1, #A, 2 do
         message = 'cancelled (requeued on shutdown after a cancel request)', type = 'Cancelled', reason = 'cancelled'}),
         'reason', 'cancelled'})
     else
-      push_front(id, tonumber(f[3]) or 0)
+      push_pending(id, tonumber(f[3]) or 0, true)
       redis.call('HSET', tk, 'state', 'pending', 'attempts', math.max(0, (tonumber(f[4]) or 1) - 1))
       redis.call('HDEL', tk, 'owner', 'leaseUntil', 'startedAt')
       redis.call('ZREM', Q.active, id)

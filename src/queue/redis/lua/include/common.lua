@@ -61,37 +61,29 @@ local function schedule(id, run_at)
 end
 
 -- Pending tasks live in two keys: priority 0 (the common case) in Q.pendingList, a LIST in FIFO
--- order at ~30 bytes a task; every other priority in Q.pending, a ZSET of priority bands at
+-- order at ~25 bytes a task; every other priority in Q.pending, a ZSET of priority bands at
 -- ~130 bytes a task. Claim order: priorities above 0, then the list, then priorities below 0.
 
 -- List entries leave out the '<queue>:' every id of the queue starts with (keys.ts makeTaskId).
-local list_id_prefix
-local function list_entry(id)
-  if not list_id_prefix then list_id_prefix = string.match(Q.pendingList, '{(.-)}') .. ':' end
-  return string.sub(id, #list_id_prefix + 1)
+local id_prefix
+local function queue_id_prefix()
+  id_prefix = id_prefix or (string.match(Q.pendingList, '{(.-)}') .. ':')
+  return id_prefix
 end
-local function list_id(entry)
-  if not list_id_prefix then list_id_prefix = string.match(Q.pendingList, '{(.-)}') .. ':' end
-  return list_id_prefix .. entry
-end
+local function list_entry(id) return string.sub(id, #queue_id_prefix() + 1) end
+local function list_id(entry) return queue_id_prefix() .. entry end
 
--- Appends a task to pending (the back of its priority band).
-local function push_pending(id, priority)
+-- Adds a task to pending: at the back of its priority band, or with `front` at the front (a
+-- requeue or a recovery: ahead of every task of its band).
+local function push_pending(id, priority, front)
   if priority == 0 then
-    redis.call('RPUSH', Q.pendingList, list_entry(id))
+    redis.call(front and 'LPUSH' or 'RPUSH', Q.pendingList, list_entry(id))
+  elseif front then
+    local fseq = redis.call('HINCRBY', Q.counters, 'fseq', 1)
+    redis.call('ZADD', Q.pending, fmt(front_score(priority, fseq)), id)
   else
     local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
     redis.call('ZADD', Q.pending, fmt(pending_score(priority, seq)), id)
-  end
-end
-
--- Back to pending at the front of its priority band.
-local function push_front(id, priority)
-  if priority == 0 then
-    redis.call('LPUSH', Q.pendingList, list_entry(id))
-  else
-    local fseq = redis.call('HINCRBY', Q.counters, 'fseq', 1)
-    redis.call('ZADD', Q.pending, fmt(front_score(priority, fseq)), id)
   end
 end
 
