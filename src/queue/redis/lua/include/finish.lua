@@ -17,10 +17,15 @@ end
 -- delete the oldest beyond `keep`, at most C.TRIM_BATCH per call. finish_task calls it once
 -- every keep/100 finishes (every finish for keep < 200), and it deletes only once 1% of `keep`
 -- is in excess: a full set costs one trim per keep/100 finishes instead of one per finish.
+-- 1% of `keep` (at least 1, at most C.TRIM_BATCH): how often to trim, and the excess to wait for.
+local function trim_step(keep)
+  return math.max(1, math.min(C.TRIM_BATCH, math.floor(keep / 100)))
+end
+
 local function trim_finished(set, keep, now)
   redis.call('ZREMRANGEBYSCORE', set, '-inf', fmt(now))
   local excess = redis.call('ZCARD', set) - keep
-  if excess > 0 and excess >= math.min(C.TRIM_BATCH, math.floor(keep / 100)) then
+  if excess >= trim_step(keep) then
     local ids = redis.call('ZRANGE', set, 0, math.min(excess, C.TRIM_BATCH) - 1)
     for _, id in ipairs(ids) do delete_task_keys(id) end
     redis.call('ZREM', set, unpack(ids))
@@ -48,8 +53,9 @@ end
 -- The caller removes the task from pending / scheduled. `known` (optional) carries what the
 -- caller already read of the task, saving reads on the hot path: {idem = , resultTtlMs = ,
 -- events = } (false when the field is absent; events: the 'ev' flag), `hdel`, fields to
--- delete, and `result`, a result JSON to publish with the state when it is small. Without `known`, owner and leaseUntil are deleted; with it they stay (readers show
--- them only while a task is active) and the task is read nothing more.
+-- delete, and `result`, a result JSON to publish with the state when it is small. Without
+-- `known`, owner and leaseUntil are deleted; with it they stay (readers show them only while a
+-- task is active) and the task is read nothing more.
 local function finish_task(id, state, now, fields, known)
   local tk = Q.taskPrefix .. id
   local ttl, keep, set
@@ -74,9 +80,7 @@ local function finish_task(id, state, now, fields, known)
   -- A stream exists only when the task reported progress or partial output, or a client watches
   -- it (events-watch.lua); both set the task's 'ev' flag. Only then is there anyone to tell.
   local ev = Q.eventsPrefix .. id
-  local has_events
-  if known then has_events = known.events and redis.call('EXISTS', ev) == 1 else has_events = redis.call('EXISTS', ev) == 1 end
-  if has_events then
+  if (not known or known.events) and redis.call('EXISTS', ev) == 1 then
     redis.call('XADD', ev, 'MAXLEN', '~', queue_default('eventsMaxLen', C.EVENTS_MAX_LEN), '*', 't', 'end', 'd', state)
     redis.call('PEXPIRE', ev, ttl)
   end
@@ -94,7 +98,7 @@ local function finish_task(id, state, now, fields, known)
   if state == 'completed' then count_throughput('c', now) end
   if state == 'failed' then count_throughput('f', now) end
   -- Trimming every `step` finishes keeps a retention set within 1% of `keep` (exact below 200).
-  if finished % math.max(1, math.min(C.TRIM_BATCH, math.floor(keep / 100))) == 0 then
+  if finished % trim_step(keep) == 0 then
     trim_finished(set, keep, now)
   end
   -- 'completed\n<result>' lets a waiting client.run resolve without reading the task.
