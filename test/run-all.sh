@@ -47,6 +47,16 @@ if ! command -v tmux >/dev/null 2>&1; then
     || echo "run-all: could not install tmux: the drover top terminal tests will be skipped" >&2
 fi
 
+# The Python client (its own suite and the vitest cases that drive it, examples included) needs
+# redis-py, which comes from Debian for /usr/bin/python3: install it before any suite runs.
+client_py=/usr/bin/python3
+if [ -x "$client_py" ] && ! "$client_py" -c 'import redis' 2>/dev/null; then
+  echo "run-all: installing python3-redis for the Python client tests" >&2
+  apt-get install -y python3-redis >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y python3-redis >/dev/null 2>&1) \
+    || echo "run-all: could not install python3-redis: the Python client tests will fail" >&2
+fi
+[ -x "$client_py" ] || client_py="$(command -v python3)"
+
 passed=0
 failed=0
 
@@ -74,6 +84,16 @@ if [ -s "$tmp/vitest.json" ]; then
     console.log(r.numPassedTests, failed);
   ' "$tmp/vitest.json" "$vitest_status")
   passed=$((passed + vp)); failed=$((failed + vf))
+  # Names of what failed, printed again just before the summary: a CI log keeps only its tail.
+  node -e '
+    const r = require(process.argv[1]);
+    const rel = (f) => require("path").relative(process.cwd(), f);
+    for (const s of r.testResults) {
+      const bad = s.assertionResults.filter((a) => a.status === "failed");
+      for (const a of bad) console.log(`FAILED vitest ${rel(s.name)} > ${a.fullName}`);
+      if (s.status === "failed" && bad.length === 0) console.log(`FAILED vitest ${rel(s.name)} (suite): ${String(s.message).split("\n")[0]}`);
+    }
+  ' "$tmp/vitest.json" >"$tmp/failed-names.txt"
 else
   echo "run-all: vitest produced no report" >&2
   failed=$((failed + 1))
@@ -115,16 +135,12 @@ cat "$tmp/py.log" >&2
 count_unittest "$tmp/py.log" "$py_status"
 
 echo "== python unittest: client" >&2
-client_py=/usr/bin/python3
-if [ -x "$client_py" ] && ! "$client_py" -c 'import redis' 2>/dev/null; then
-  echo "run-all: installing python3-redis for the Python client tests" >&2
-  apt-get install -y python3-redis >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y python3-redis >/dev/null 2>&1) || true
-fi
-[ -x "$client_py" ] || client_py="$(command -v python3)"
 "$client_py" -m unittest discover -s sdk/python/tests -t sdk/python -p 'test_client*.py' -v >"$tmp/py-client.log" 2>&1
 py_status=$?
 cat "$tmp/py-client.log" >&2
 count_unittest "$tmp/py-client.log" "$py_status"
 
+grep -hE '^(FAIL|ERROR): ' "$tmp/py.log" "$tmp/py-client.log" 2>/dev/null | sed 's/^/FAILED python /' >>"$tmp/failed-names.txt"
+[ -s "$tmp/failed-names.txt" ] && { echo "== what failed" >&2; cat "$tmp/failed-names.txt" >&2; }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
