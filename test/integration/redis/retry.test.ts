@@ -39,7 +39,8 @@ describe('RedisBackend: failures, retries and the dead set', () => {
   });
 
   it('exponential backoff doubles per failed attempt and is capped; full jitter stays below it', async () => {
-    await f.backend.enqueue('exp', 'x', { maxRetries: 5, backoff: { baseMs: 100, maxMs: 350, jitter: false } });
+    // Seconds, not milliseconds: a claim-to-fail gap on a loaded machine must not blur the steps.
+    await f.backend.enqueue('exp', 'x', { maxRetries: 5, backoff: { baseMs: 1000, maxMs: 3500, jitter: false } });
     const scheduled = new KeySpace(f.prefix).queue('exp').scheduled;
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -49,12 +50,12 @@ describe('RedisBackend: failures, retries and the dead set', () => {
       const res = await f.backend.fail(task, { reason: 'error', error: boom(), retry: true });
       delays.push(res.runAt! - task.startedAt);
     }
-    expect(delays[0]).toBeGreaterThanOrEqual(100);
-    expect(delays[0]).toBeLessThan(200);
-    expect(delays[1]).toBeGreaterThanOrEqual(200);
-    expect(delays[1]).toBeLessThan(300);
-    expect(delays[2]).toBeGreaterThanOrEqual(350); // 400 capped at 350
-    expect(delays[2]).toBeLessThan(450);
+    expect(delays[0]).toBeGreaterThanOrEqual(1000);
+    expect(delays[0]).toBeLessThan(2000);
+    expect(delays[1]).toBeGreaterThanOrEqual(2000);
+    expect(delays[1]).toBeLessThan(3000);
+    expect(delays[2]).toBeGreaterThanOrEqual(3500); // 4000 capped at 3500
+    expect(delays[2]).toBeLessThan(4500);
 
     await f.backend.enqueue('jit', 'x', { backoff: { baseMs: 10_000 } });
     const j = await claimOne(f.backend, 'jit');

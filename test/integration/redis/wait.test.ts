@@ -34,7 +34,8 @@ describe('RedisBackend: waking without polling', () => {
     await f.backend.complete(task, { answer: 42 });
     const info = await waiting;
     expect(info).toMatchObject({ state: 'completed', result: { answer: 42 } });
-    expect(Date.now() - completedAt).toBeLessThan(100);
+    // Woken by the finish, not by the 10 s timeout; the bound is loose for a loaded CI machine.
+    expect(Date.now() - completedAt).toBeLessThan(1000);
     expect(Date.now() - started).toBeLessThan(2000);
     // No polling: one read before blocking, one after the wakeup.
     const reads = commands.mock.calls.filter(([cmd]) => (cmd as { name: string }).name === 'hgetall');
@@ -102,7 +103,7 @@ describe('RedisBackend: waking without polling', () => {
     await other().enqueue('ww', 'x');
     const wokeAt = await waiting;
     expect(wokeAt - started).toBeGreaterThanOrEqual(190);
-    expect(wokeAt - enqueuedAt).toBeLessThan(100);
+    expect(wokeAt - enqueuedAt).toBeLessThan(1000); // woken by the enqueue, not the 10 s block
     expect(await f.backend.claim('ww', LEASE)).toHaveLength(1);
   });
 
@@ -110,7 +111,7 @@ describe('RedisBackend: waking without polling', () => {
     await f.backend.enqueue('now', 'x');
     let started = Date.now();
     await f.backend.waitForWork(['now'], 5000);
-    expect(Date.now() - started).toBeLessThan(100);
+    expect(Date.now() - started).toBeLessThan(1000); // at once, not after the 5 s block
     await f.backend.claim('now', LEASE);
     started = Date.now();
     await f.backend.waitForWork(['now'], 150);
@@ -129,7 +130,7 @@ describe('RedisBackend: waking without polling', () => {
     await sleep(50);
     const enqueuedAt = Date.now();
     await other().enqueue('ab', 'x');
-    expect((await next) - enqueuedAt).toBeLessThan(100);
+    expect((await next) - enqueuedAt).toBeLessThan(1000); // woken by the enqueue, not the 10 s block
   });
 
   it('a busy supervisor whose blocking call is still in flight hands a wake token on to an idle one', async () => {
