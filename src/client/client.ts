@@ -10,13 +10,13 @@
 import { DroverError } from '../errors.js';
 import { RedisBackend } from '../queue/redis/backend.js';
 import type { EnqueueResult } from '../queue/redis/enqueue.js';
-import { assertQueueName, makeTaskId, newIdSuffix } from '../queue/redis/keys.js';
+import { assertQueueName, newIdSuffix } from '../queue/redis/keys.js';
+import { MatchedOtherTask } from '../queue/redis/run-notifier.js';
 import { nonNegativeMs } from '../queue/redis/options.js';
 import type { EnqueueOptions, QueueDefaults } from '../queue/redis/options.js';
 import type { QueueStats } from '../queue/redis/stats.js';
 import type { EventsOptions, TaskStreamItem } from '../queue/redis/task-events.js';
 import type { TaskInfo } from '../queue/redis/task-info.js';
-import type { InlineResult } from '../queue/redis/task-wait.js';
 import type { TaskState } from '../queue/task.js';
 import { type OwnedConnection, closeConnection, openConnection } from './connection.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
@@ -30,11 +30,6 @@ export interface ClientWaitOptions {
 
 function notFound(id: string): DroverError {
   return new DroverError('TASK_NOT_FOUND', `task ${id} not found (unknown, deleted or expired)`);
-}
-
-/** The enqueue of run() matched an existing task (idempotency key): wait for that one. */
-class OtherTask {
-  constructor(readonly id: string) {}
 }
 
 export class Client {
@@ -86,23 +81,13 @@ export class Client {
    */
   async run<R = unknown>(queue: string, payload: unknown, options: EnqueueOptions & ClientWaitOptions = {}): Promise<R> {
     const { timeout, ...enqueueOptions } = options;
-    // The id is chosen here so that the wait can subscribe while the enqueue is in flight (one
-    // round trip less). An idempotency key may answer with another task's id: wait for that one.
     assertQueueName(queue);
     if (timeout !== undefined) nonNegativeMs('timeout', timeout); // refused before anything is enqueued
-    const suffix = enqueueOptions.id ?? newIdSuffix();
-    const chosen = makeTaskId(queue, suffix);
-    const enqueued = this.enqueue(queue, payload, { ...enqueueOptions, id: suffix }).then(({ id }) => {
-      if (id !== chosen) throw new OtherTask(id);
-    });
-    enqueued.catch(() => undefined); // the wait reports its failure; never an unhandled rejection
-    let outcome: TaskInfo | InlineResult;
-    try {
-      outcome = await this.backendInstance.waitResult(chosen, { timeoutMs: timeout, after: enqueued });
-    } catch (error) {
-      if (!(error instanceof OtherTask)) throw error;
-      outcome = await this.wait(error.id, timeout === undefined ? {} : { timeout });
-    }
+    // The id is chosen here: the finish is announced by id on this client's notify channel.
+    const id = enqueueOptions.id ?? newIdSuffix();
+    const first = await this.backendInstance.enqueueAndWait(queue, payload, { ...enqueueOptions, id }, timeout);
+    // An idempotency key matched another task: wait for that one.
+    const outcome = first instanceof MatchedOtherTask ? await this.wait(first.id, timeout === undefined ? {} : { timeout }) : first;
     if ('inline' in outcome) return outcome.result as R;
     if (outcome.state !== 'completed') throw new TaskFailedError(outcome);
     return outcome.result as R;

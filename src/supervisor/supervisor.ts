@@ -226,18 +226,27 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      let claimed: ClaimedTask[] = [];
+      // Every queue in the order asked for the room left and gave less: each claim drained its
+      // queue (and did the peek waitForWork would do), so idle now instead of claiming again.
+      let drained = true;
       try {
         // A claim whose answer was lost is asked again first, with the same requestId: Redis
         // then returns the tasks it leased to us instead of leasing more.
         const order = unanswered ? [unanswered.queue] : (nextOrder ?? nextClaimOrder());
         nextOrder = undefined;
+        let left = room;
         for (const queue of order) {
           const requestId = unanswered?.requestId ?? newRequestId();
           unanswered = { queue, requestId };
-          claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: room, requestId });
+          const claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: left, requestId });
           unanswered = undefined;
-          if (claimed.length > 0) break;
+          // Once stopping, the pool is closed: they come back as not started and are requeued.
+          for (const task of claimed) start(task);
+          left -= claimed.length;
+          if (left <= 0) {
+            drained = false;
+            break;
+          }
         }
       } catch (error) {
         if (!isDroverError(error, 'CONNECTION_ERROR')) unanswered = undefined; // refused, not lost
@@ -245,12 +254,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (stopping) {
-        for (const task of claimed) start(task); // the pool is closed: they come back as not started and are requeued
-        break;
-      }
-      if (claimed.length === 0) await idle();
-      else for (const task of claimed) start(task);
+      if (stopping) break;
+      if (drained) await idle();
     }
   };
 

@@ -18,6 +18,7 @@ import { DEFAULT_PREFIX } from './keys.js';
 import { type ExtendResult, type RecoverOptions, type RecoverResult, extendLeases, recover } from './leases.js';
 import { type ClaimOptions, type FailState, claim, complete, fail, requeue } from './lifecycle.js';
 import { checkMaxmemoryPolicy } from './maxmemory.js';
+import { type InlineResult, type MatchedOtherTask, RunNotifier } from './run-notifier.js';
 import { type EnqueueOptions, type QueueDefaults, normalizeMaxPayloadBytes } from './options.js';
 import { guard } from './redis-errors.js';
 import type { RedisClient } from './scripts.js';
@@ -33,7 +34,7 @@ import {
 import { type EventsOptions, type TaskStreamItem, partial, progress, taskEvents } from './task-events.js';
 import type { TaskInfo } from './task-info.js';
 import { getTask, listDead } from './task-read.js';
-import { type InlineResult, type WaitOptions, waitForResult, waitForTask } from './task-wait.js';
+import { type WaitOptions, waitForTask } from './task-wait.js';
 import { WorkWaiter } from './work-waiter.js';
 
 export type { ClaimedTask } from './claimed-task.js';
@@ -55,6 +56,7 @@ export class RedisBackend {
   private readonly waiter: WorkWaiter;
   private readonly eventConnections = new Set<RedisClient>();
   private readonly maxPayloadBytes: number;
+  private notifier: RunNotifier | undefined;
 
   constructor(opts: RedisBackendOptions) {
     this.ctx = createContext(opts.redis, opts.prefix ?? DEFAULT_BACKEND_OPTIONS.prefix);
@@ -95,7 +97,12 @@ export class RedisBackend {
    * `requestId`, running the same claim again (a re-sent command) returns the same tasks.
    */
   claim(queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
-    return this.guard('claim', () => claim(this.ctx, queue, opts));
+    return this.guard('claim', async () => {
+      const reply = await claim(this.ctx, queue, opts);
+      // A claim that drained the queue already did the next waitForWork's peek.
+      this.waiter.noteClaim(queue, reply.drainedWaitMs);
+      return reply.tasks;
+    });
   }
 
   /**
@@ -168,9 +175,14 @@ export class RedisBackend {
     return waitForTask(this.ctx, this.subscriber, id, opts);
   }
 
-  /** As wait(), but a completed task's small result may come from its done message alone. */
-  waitResult(id: string, opts?: WaitOptions): Promise<TaskInfo | InlineResult> {
-    return waitForResult(this.ctx, this.subscriber, id, opts);
+  /**
+   * Enqueue, then wait for the finish (client.run): announced on this backend's notify channel
+   * of the queue, subscribed once (run-notifier.ts). `options.id` is required. Resolves with
+   * MatchedOtherTask when an idempotency key matched another task (wait for that one).
+   */
+  enqueueAndWait(queue: string, payload: unknown, options: EnqueueOptions & { id: string }, timeoutMs?: number): Promise<TaskInfo | InlineResult | MatchedOtherTask> {
+    this.notifier ??= new RunNotifier(this.ctx, this.subscriber, this.maxPayloadBytes);
+    return this.notifier.run(queue, payload, options, timeoutMs);
   }
 
   /** Progress and partial events, then a final item with the finished task. */

@@ -53,9 +53,11 @@ export async function enqueue(
   payload: unknown,
   options?: EnqueueOptions,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+  notifyTag?: string,
 ): Promise<EnqueueResult> {
   assertQueueName(queue);
   const args = enqueueArgs(queue, payload, normalizeEnqueueOptions(options), maxPayloadBytes);
+  if (notifyTag !== undefined) args.push(notifyTag); // run-notifier.ts: announce the finish to this tag
   return parseEnqueue(await runQueueScript(ctx, 'enqueue', queue, args));
 }
 

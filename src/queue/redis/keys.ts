@@ -44,7 +44,7 @@ export type SupervisorKeyName = (typeof SUPERVISOR_KEY_NAMES)[number];
 export type SupervisorKeys = Readonly<Record<SupervisorKeyName, string>>;
 
 /** Pub/sub channel names a script can declare (the loader maps them to `CH.<name>`). */
-export const CHANNEL_NAMES = ['donePrefix', 'cancel'] as const;
+export const CHANNEL_NAMES = ['donePrefix', 'notifyPrefix', 'cancel'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 export type QueueChannels = Readonly<Record<ChannelName, string>>;
 
@@ -178,7 +178,7 @@ export class KeySpace {
     const base = this.queueBase(queue);
     const keys = {} as Record<QueueKeyName, string>;
     for (const name of QUEUE_KEY_NAMES) keys[name] = base + QUEUE_KEY_SUFFIX[name];
-    const names = { keys: Object.freeze(keys), channels: Object.freeze({ donePrefix: `${base}done:`, cancel: `${base}cancel` }) };
+    const names = { keys: Object.freeze(keys), channels: Object.freeze({ donePrefix: `${base}done:`, notifyPrefix: `${base}notify:`, cancel: `${base}cancel` }) };
     // A client may name many queues over its life: keep the cache bounded.
     if (this.#cache.size >= 1024) this.#cache.clear();
     this.#cache.set(queue, names);

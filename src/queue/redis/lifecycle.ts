@@ -46,10 +46,21 @@ function claimArgs(o: ClaimOptions): [string, number, number, string] {
   return [o.supervisorId, positiveMs('leaseMs', o.leaseMs), count, rid];
 }
 
-export async function claim(ctx: BackendContext, queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
+export interface ClaimReply {
+  tasks: ClaimedTask[];
+  /**
+   * Set when the claim left nothing pending: what a wake-peek would answer now (0 = a scheduled
+   * task is due, else ms until the next one, -1 = none); claim.lua dropped the stale wake tokens.
+   */
+  drainedWaitMs?: number;
+}
+
+export async function claim(ctx: BackendContext, queue: string, opts: ClaimOptions): Promise<ClaimReply> {
   assertQueueName(queue);
-  const reply = await runQueueScript(ctx, 'claim', queue, claimArgs(opts));
-  return parseClaimedTasks(queue, reply);
+  const rows = asArray(await runQueueScript(ctx, 'claim', queue, claimArgs(opts)), 'claimed tasks');
+  const last = rows[rows.length - 1];
+  if (rows.length === 0 || Array.isArray(last)) return { tasks: parseClaimedTasks(queue, rows) };
+  return { tasks: parseClaimedTasks(queue, rows.slice(0, -1)), drainedWaitMs: asNumber(last) };
 }
 
 export async function complete(

@@ -4,7 +4,9 @@
  *
  * 1. One wake-peek script per queue: work available now -> return at once; otherwise it drops
  *    stale wake tokens and reports when the next scheduled task is due; the wait is shortened
- *    to that.
+ *    to that. A queue whose last claim drained it (claim.lua then did the same work and said
+ *    when the next scheduled task is due: noteClaim) is not peeked again, unless a token was
+ *    popped since that claim: the common idle transition costs the claim alone.
  * 2. BLPOP on a dedicated connection: standalone, one BLPOP over all the queues; Cluster, one
  *    BLPOP per queue (each queue is its own slot), each on its own connection. A BLPOP still in
  *    flight from an earlier call (which returned on its timer) is reused, never duplicated.
@@ -34,11 +36,28 @@ interface Group {
   waiting: number;
 }
 
+/** What a claim that drained its queue said about it (claim.lua's drained_wait). */
+interface DrainedNote {
+  /** Date.now() when the next scheduled task is due; Infinity when none is scheduled. */
+  dueAt: number;
+  /** `pops` then: a token popped since means the note may be out of date. */
+  pops: number;
+}
+
 export class WorkWaiter {
   private readonly groups = new Map<string, Group>();
+  private readonly drained = new Map<string, DrainedNote>();
+  /** Wake tokens popped by every group so far. */
+  private pops = 0;
   private closed = false;
 
   constructor(private readonly ctx: BackendContext) {}
+
+  /** Records what a claim of `queue` said: drained (with claim.lua's wait), or not (undefined). */
+  noteClaim(queue: string, drainedWaitMs: number | undefined): void {
+    if (drainedWaitMs === undefined) this.drained.delete(queue);
+    else this.drained.set(queue, { dueAt: drainedWaitMs < 0 ? Infinity : Date.now() + drainedWaitMs, pops: this.pops });
+  }
 
   async wait(queues: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (!Array.isArray(queues) || queues.length === 0) {
@@ -64,8 +83,16 @@ export class WorkWaiter {
     // enqueue that lands after our peek; that wakeup would be lost, so count pops and compare.
     const wakesBefore = groups.map((g) => g.wakes);
     let wait = timeoutMs;
+    const toPeek: string[] = [];
+    const now = Date.now();
+    for (const q of unique) {
+      const note = this.drained.get(q);
+      this.drained.delete(q); // one use: the next wait peeks unless another claim drains it again
+      if (note?.pops === this.pops) wait = Math.min(wait, note.dueAt - now);
+      else toPeek.push(q);
+    }
     try {
-      const peeks = await Promise.all(unique.map((q) => runQueueScript(this.ctx, 'wake-peek', q, [])));
+      const peeks = await Promise.all(toPeek.map((q) => runQueueScript(this.ctx, 'wake-peek', q, [])));
       for (const peek of peeks) {
         const [ready, dueIn] = asArray(peek).map((x) => asNumber(x));
         if (ready === 1) return;
@@ -117,6 +144,7 @@ export class WorkWaiter {
           (popped): Outcome => {
             if (popped !== null) {
               group.wakes += 1;
+              this.pops += 1;
               // Nobody here wants it: hand the token back for another idle supervisor.
               if (group.waiting === 0 && !this.closed) void this.ctx.redis.lpush(popped[0], popped[1]).catch(() => undefined);
             }

@@ -14,7 +14,7 @@ describe('Lua scripts and key layout', () => {
     const all = scripts();
     expect(Object.keys(all).sort()).toEqual([...SCRIPT_NAMES].sort());
     expect(all.claim.keys).toEqual(['pending', 'pendingList', 'scheduled', 'active', 'counters', 'wake', 'taskPrefix', 'claimReqPrefix']);
-    expect(all.complete.channels).toEqual(['donePrefix']);
+    expect(all.complete.channels).toEqual(['donePrefix', 'notifyPrefix']);
     expect(all.claim.source).toContain(`PRIORITY_MAX = ${PRIORITY_MAX}`);
     expect(all.claim.source).not.toMatch(/^--@include/m);
     expect(all.claim.source).toContain('local function claim_tasks');

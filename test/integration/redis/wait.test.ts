@@ -42,25 +42,6 @@ describe('RedisBackend: waking without polling', () => {
     expect(reads).toHaveLength(2);
   });
 
-  it('waitResult() (client.run) takes a small result from the done message without reading the task again; a large one is read', async () => {
-    const redis = f.track(connect());
-    const waiter = f.track(new RedisBackend({ redis, prefix: f.prefix }));
-    const reads = vi.spyOn(redis, 'sendCommand');
-    const hgetalls = (): number => reads.mock.calls.filter(([cmd]) => (cmd as { name: string }).name === 'hgetall').length;
-    const big = 'x'.repeat(20_000); // over the 16 KiB carried in the message
-
-    for (const [result, expected] of [[{ answer: 42 }, { inline: true, result: { answer: 42 } }], [big, { state: 'completed', result: big }]] as const) {
-      reads.mockClear();
-      const { id } = await f.backend.enqueue('wr', 'x');
-      const task = await claimOne(f.backend, 'wr');
-      const waiting = waiter.waitResult(id, { timeoutMs: 10_000 });
-      await until(() => hgetalls() === 1); // subscribed, read once: the task is still active
-      await f.backend.complete(task, result);
-      expect(await waiting).toMatchObject(expected);
-      expect(hgetalls()).toBe(typeof result === 'string' ? 2 : 1);
-    }
-  });
-
   it('wait() on an already finished task returns at once; unknown ids throw TASK_NOT_FOUND', async () => {
     const { id } = await f.backend.enqueue('w2', 'x');
     await f.backend.complete(await claimOne(f.backend, 'w2'), 'r');
@@ -117,6 +98,30 @@ describe('RedisBackend: waking without polling', () => {
     await f.backend.waitForWork(['now'], 150);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(Date.now() - started).toBeLessThan(600);
+  });
+
+  it('a claim that drained the queue does the next wait-peek itself: stale tokens dropped, no peek call, still woken by a later enqueue', async () => {
+    await f.backend.enqueue('dr', 'x'); // pushes a wake token
+    expect(await f.backend.claim('dr', { ...LEASE, count: 2 })).toHaveLength(1); // asked 2, got 1: drained
+    const commands = vi.spyOn(f.redis, 'sendCommand');
+    const names = (): string[] => commands.mock.calls.map(([c]) => (c as { name: string }).name);
+    // The token of the claimed task is gone: this wait blocks (no peek) until its timeout.
+    let started = Date.now();
+    await f.backend.waitForWork(['dr'], 300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(names()).toEqual([]);
+
+    expect(await f.backend.claim('dr', { ...LEASE, count: 1 })).toEqual([]); // drained again
+    commands.mockClear();
+    const waiting = f.backend.waitForWork(['dr'], 10_000).then(() => Date.now());
+    await sleep(100);
+    started = Date.now();
+    await other().enqueue('dr', 'y');
+    expect((await waiting) - started).toBeLessThan(1000); // woken by the enqueue, not the 10 s block
+    expect(names()).toEqual([]);
+    // No claim since: the next wait peeks, finds the task and returns at once.
+    await f.backend.waitForWork(['dr'], 10_000);
+    expect(names()).toEqual(['evalsha']);
   });
 
   it('waitForWork ends early on an AbortSignal and reuses its blocking call afterwards', async () => {

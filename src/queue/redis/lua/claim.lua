@@ -6,7 +6,10 @@
 -- CHANNELS: (none)
 -- ARGV: 1 supervisor id, 2 leaseMs, 3 count, 4 request id ('' = none)
 -- Returns: a list of claimed tasks, each {id, payload, type, retryCount, maxRetry, timeoutMs,
---          meta, token, leaseExpiresAt, enqueuedAt, startedAt, attempts} (see claim-core).
+--          meta, token, leaseExpiresAt, enqueuedAt, startedAt, attempts} (see claim-core),
+--          followed, when the claim left nothing pending, by one integer: what a wake-peek
+--          would answer next (drained_wait: 0 = a scheduled task is due now, else the ms until
+--          the next one or -1; stale wake tokens dropped), so the supervisor can block at once.
 --@include common
 --@include claim-core
 
@@ -20,4 +23,7 @@ end
 local request_id = A[4] or ''
 local bad, stored = check_claim_request(A[1], request_id)
 if bad then return bad end
-return claim_once(now_ms(), A[1], lease_ms, count, request_id, stored)
+local now = now_ms()
+local rows, drained = claim_once(now, A[1], lease_ms, count, request_id, stored)
+if drained then rows[#rows + 1] = drained_wait(now) end
+return rows

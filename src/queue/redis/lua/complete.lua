@@ -6,7 +6,7 @@
 -- is accepted) what it claimed is recorded on the completed task (claimRec, see claim_record),
 -- so a replay answers from there; otherwise it goes through claim_once's own record.
 -- KEYS: pending pendingList scheduled active completed defaults stats throughput counters wake taskPrefix eventsPrefix idemPrefix claimReqPrefix
--- CHANNELS: donePrefix
+-- CHANNELS: donePrefix notifyPrefix
 -- ARGV: 1 id, 2 token, 3 result JSON, 4 claim next (1/0), 5 supervisor id, 6 leaseMs, 7 count,
 --       8 request id of the claim ('' = none)
 -- Returns: {accepted (1/0), claimed tasks (as claim.lua)}
@@ -25,7 +25,7 @@ if claim_next and request_id ~= '' then
 end
 local now = now_ms()
 local f = redis.call('HMGET', tk, 'state', 'token', 'finishedToken', 'finishedAs', 'idem', 'resultTtlMs',
-  'reason', 'ev', 'claimRec')
+  'reason', 'ev', 'claimRec', 'notify')
 
 if f[1] == 'active' and f[2] == A[2] then
   -- Claim first, so that the record of what was claimed rides on the finishing HSET.
@@ -44,7 +44,7 @@ if f[1] == 'active' and f[2] == A[2] then
   end
   local hdel = nil
   if f[7] then hdel = {'error', 'reason'} end -- left by an earlier attempt
-  finish_task(id, 'completed', now, fields, {idem = f[5], resultTtlMs = f[6], events = f[8], hdel = hdel,
+  finish_task(id, 'completed', now, fields, {idem = f[5], resultTtlMs = f[6], events = f[8], notify = f[10], hdel = hdel,
     result = A[3]})
   return {1, claimed}
 end

@@ -6,7 +6,7 @@
 -- attempt (a re-sent command whose reply was lost) is accepted again with the same answer,
 -- without changing or counting anything.
 -- KEYS: scheduled active failed cancelled defaults stats throughput wake taskPrefix eventsPrefix idemPrefix
--- CHANNELS: donePrefix
+-- CHANNELS: donePrefix notifyPrefix
 -- ARGV: 1 id, 2 token, 3 reason, 4 error JSON, 5 retry (1/0), 6 retryAfterMs ('' = backoff),
 --       7 a random number in [0, 1) for the jitter
 -- Returns: {accepted (1/0), state after the call ('' when the task is gone), run-at ms or 0}

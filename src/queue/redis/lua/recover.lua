@@ -6,7 +6,7 @@
 -- to pending at the front while retries remain, else dead; a task whose cancel was requested
 -- ends cancelled.
 -- KEYS: pending pendingList active failed cancelled defaults stats throughput counters wake recoverLock taskPrefix eventsPrefix idemPrefix
--- CHANNELS: donePrefix
+-- CHANNELS: donePrefix notifyPrefix
 -- ARGV: 1 lockMs (0 = no lock)
 -- Returns: {ran (1/0), requeued, failed, cancelled}
 --@include common

@@ -2,7 +2,7 @@
 -- pending at the front of their priority; the attempt is not counted. A task whose cancel was
 -- requested meanwhile ends 'cancelled' instead.
 -- KEYS: pending pendingList active cancelled defaults stats throughput counters wake taskPrefix eventsPrefix idemPrefix
--- CHANNELS: donePrefix
+-- CHANNELS: donePrefix notifyPrefix
 -- ARGV: pairs of (id, token)
 -- Returns: the number of tasks requeued
 --@include common

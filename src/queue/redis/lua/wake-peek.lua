@@ -8,9 +8,6 @@
 --@include common
 
 if has_pending() then return {1, 0} end
-local first = redis.call('ZRANGE', Q.scheduled, 0, 0, 'WITHSCORES')
-local now = now_ms()
-if #first > 0 and tonumber(first[2]) <= now then return {1, 0} end
-redis.call('DEL', Q.wake)
-if #first > 0 then return {0, fmt(tonumber(first[2]) - now)} end
-return {0, -1}
+local wait = drained_wait(now_ms())
+if wait == 0 then return {1, 0} end
+return {0, fmt(wait)}

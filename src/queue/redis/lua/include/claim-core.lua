@@ -24,10 +24,12 @@ end
 -- behind wakes another idle supervisor. Returns one array per task:
 -- {id, payload, type, retryCount, maxRetry, timeoutMs, meta, token, leaseExpiresAt, enqueuedAt,
 --  startedAt, attempts}
+-- and, second, whether that left nothing pending.
 local function claim_tasks(now, owner, lease_ms, count, cascade)
   local out = {}
-  if count <= 0 then return out end
-  for _, id in ipairs(pop_pending(count)) do
+  if count <= 0 then return out, false end
+  local ids = pop_pending(count)
+  for _, id in ipairs(ids) do
     local tk = Q.taskPrefix .. id
     local f = redis.call('HMGET', tk, 'state', 'payload', 'type', 'retryCount', 'maxRetry',
       'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'progress', 'partial')
@@ -44,8 +46,9 @@ local function claim_tasks(now, owner, lease_ms, count, cascade)
         f[7] or '', token, fmt(lease_until), f[8] or '0', fmt(now), attempts}
     end
   end
-  if cascade and #out > 0 and has_pending() then wake() end
-  return out
+  local drained = #ids < count
+  if cascade and #out > 0 and not drained and has_pending() then wake() end
+  return out, drained
 end
 
 -- An error reply when a caller-chosen claim request id ('' = none) is not of the allowed form.
@@ -123,7 +126,8 @@ end
 -- and a second run with the same id (a command re-sent after a lost reply) answers from that
 -- record (replay_rows) instead of claiming: no new token, no attempt, no promotion, no wake. An
 -- empty claim records nothing. Call check_claim_request first and pass the record it returned
--- as `stored`.
+-- as `stored`. Returns the rows and, second, whether the claim left nothing pending (never set
+-- on a replay).
 local function claim_once(now, owner, lease_ms, count, request_id, stored)
   local rk
   if request_id ~= '' then
@@ -134,7 +138,7 @@ local function claim_once(now, owner, lease_ms, count, request_id, stored)
     end
   end
   promote_due(now)
-  local out = claim_tasks(now, owner, lease_ms, count, true)
+  local out, drained = claim_tasks(now, owner, lease_ms, count, true)
   if rk and #out > 0 then
     local ids, tokens = {}, {}
     for i, row in ipairs(out) do
@@ -143,5 +147,5 @@ local function claim_once(now, owner, lease_ms, count, request_id, stored)
     end
     redis.call('SET', rk, cjson.encode({owner = owner, ids = ids, tokens = tokens}), 'PX', lease_ms)
   end
-  return out
+  return out, drained
 end

@@ -32,6 +32,18 @@ local function wake()
   if redis.call('LLEN', Q.wake) == 0 then redis.call('LPUSH', Q.wake, '1') end
 end
 
+-- For a queue with nothing pending, before its supervisor blocks on Q.wake: 0 when a scheduled
+-- task is due now; otherwise the stale wake tokens are dropped (any later enqueue, retry or
+-- earlier schedule pushes a fresh one, so no wakeup is lost) and the result is the ms until the
+-- next scheduled task, or -1 when none is scheduled.
+local function drained_wait(now)
+  local first = redis.call('ZRANGE', Q.scheduled, 0, 0, 'WITHSCORES')
+  if #first > 0 and tonumber(first[2]) <= now then return 0 end
+  redis.call('DEL', Q.wake)
+  if #first > 0 then return tonumber(first[2]) - now end
+  return -1
+end
+
 -- The queue's defaults hash, read once per script run (it is small, and finishing a task
 -- needs up to three of its fields).
 local defaults_cache
@@ -101,7 +113,8 @@ local function count_pending()
   return redis.call('LLEN', Q.pendingList) + redis.call('ZCARD', Q.pending)
 end
 
--- Pops up to `count` pending ids in claim order.
+-- Pops up to `count` pending ids in claim order. Fewer than `count` means nothing is left
+-- pending: each source was asked for the rest and gave less.
 local function pop_pending(count)
   -- Scores below band 0's start belong to priorities above 0.
   local ids = redis.call('ZRANGEBYSCORE', Q.pending, '-inf', '(' .. fmt(pending_score(0, -C.FIFO_OFFSET)),

@@ -1,7 +1,7 @@
 -- enqueue-core.lua: creating one task (needs common). Uses Q.pending, Q.pendingList, Q.scheduled, Q.defaults,
 -- Q.counters, Q.wake, Q.taskPrefix, Q.idemPrefix.
 
--- A: one task's 16 arguments (see enqueue.lua). Returns {created (1/0), id, state} and, as a
+-- A: one task's 16 or 17 arguments (see enqueue.lua). Returns {created (1/0), id, state} and, as a
 -- second value, whether a pending task was added (the caller wakes a supervisor once).
 local function enqueue_one(A, now)
   local id = A[1]
@@ -54,6 +54,7 @@ local function enqueue_one(A, now)
   if A[13] ~= '' then put('resultTtlMs', A[13]) end
   if A[15] ~= '' then put('type', A[15]) end
   if A[16] ~= '' then put('meta', A[16]) end
+  if A[17] and A[17] ~= '' then put('notify', A[17]) end
   if idem ~= '' then
     put('idem', idem)
     redis.call('SET', Q.idemPrefix .. idem, id)

@@ -1,6 +1,6 @@
 -- finish.lua: terminal transitions, retention and trimming (needs common).
 -- Uses Q.active, Q.completed / Q.failed / Q.cancelled (whichever the state needs), Q.defaults,
--- Q.stats, Q.throughput, Q.taskPrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix.
+-- Q.stats, Q.throughput, Q.taskPrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix, CH.notifyPrefix.
 
 -- Deletes every key of a task and releases its idempotency key (when it still points here).
 local function delete_task_keys(id)
@@ -47,12 +47,20 @@ local function count_throughput(kind, now)
   end
 end
 
+-- A task enqueued by client.run carries its client's notify tag: announce the done message
+-- there too, as '<id>\n<message>' (run-notifier.ts). `known` as for finish_task, or nil.
+local function announce(id, message, known)
+  local tag
+  if known then tag = known.notify else tag = redis.call('HGET', Q.taskPrefix .. id, 'notify') end
+  if tag then redis.call('PUBLISH', CH.notifyPrefix .. tag, id .. '\n' .. message) end
+end
+
 -- Moves a task to 'completed', 'failed' (dead) or 'cancelled'. `fields` are extra HSET pairs.
 -- Sets TTLs on the task, its events and its idempotency key (cancel releases the key), adds it
 -- to the retention set, trims, counts, appends an 'end' event and publishes on CH.donePrefix..id.
 -- The caller removes the task from pending / scheduled. `known` (optional) carries what the
 -- caller already read of the task, saving reads on the hot path: {idem = , resultTtlMs = ,
--- events = } (false when the field is absent; events: the 'ev' flag), `hdel`, fields to
+-- events = , notify = } (false when the field is absent; events: the 'ev' flag), `hdel`, fields to
 -- delete, and `result`, a result JSON to publish with the state when it is small. Without
 -- `known`, owner and leaseUntil are deleted; with it they stay (readers show them only while a
 -- task is active) and the task is read nothing more.
@@ -102,9 +110,8 @@ local function finish_task(id, state, now, fields, known)
     trim_finished(set, keep, now)
   end
   -- 'completed\n<result>' lets a waiting client.run resolve without reading the task.
-  if known and known.result and #known.result <= C.DONE_RESULT_MAX then
-    redis.call('PUBLISH', CH.donePrefix .. id, state .. '\n' .. known.result)
-  else
-    redis.call('PUBLISH', CH.donePrefix .. id, state)
-  end
+  local message = state
+  if known and known.result and #known.result <= C.DONE_RESULT_MAX then message = state .. '\n' .. known.result end
+  redis.call('PUBLISH', CH.donePrefix .. id, message)
+  announce(id, message, known)
 end
