@@ -80,6 +80,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const fixedOrder = o.queues.some((q) => q.weight !== undefined) ? undefined : claimOrder(o.queues);
   const nextClaimOrder = (): readonly string[] => fixedOrder ?? claimOrder(o.queues);
   const target = (): number => pool.capacity * (1 + o.prefetch);
+  // A supervisor of one queue that blocks on an empty queue is handed the next task by its
+  // enqueue (dispatch.lua): one round trip less after a wakeup. Registered for as long as it may
+  // block, and a margin; it leaves the idle list when it stops waiting for any other reason.
+  // Set at start, when this backend's inbox for the queue is ours (not another supervisor's).
+  let idleMs: number | undefined;
   const nudge = (): void => {
     wake?.();
     wake = undefined;
@@ -188,6 +193,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     } else if (r) observe(task, outcome, 'stale');
   };
 
+  /** Requeues tasks leased to us that we will not run (handed over while stopping). */
+  const giveBack = async (tasks: ClaimedTask[]): Promise<void> => {
+    if (tasks.length === 0) return;
+    if ((await untilWritten('requeue', () => backend.requeue(tasks), log, giveUp)) !== undefined) counters.requeued += tasks.length;
+  };
+
   const idle = async (): Promise<void> => {
     const abort = new AbortController();
     wake = () => abort.abort();
@@ -238,7 +249,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         for (const queue of order) {
           const requestId = unanswered?.requestId ?? newRequestId();
           unanswered = { queue, requestId };
-          const claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: left, requestId });
+          const claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: left, requestId, idleMs });
           unanswered = undefined;
           // Once stopping, the pool is closed: they come back as not started and are requeued.
           for (const task of claimed) start(task);
@@ -262,6 +273,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   return {
     id: o.id,
     start() {
+      // Tasks handed over while idle; once stopping they go back to the queue unstarted.
+      if (queueNames.length === 1 && backend.setInbox(o.id, queueNames[0]!, (task) => (stopping ? void giveBack([task]) : start(task)))) {
+        idleMs = o.idleBlockMs + 2000;
+      }
       heartbeat.start();
       recoverer.start();
       registration.start();
@@ -288,6 +303,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       stopDeadline = Date.now() + o.shutdownGraceMs + pool.options.killGraceMs + 5000;
       nudge();
       await fetchLoop;
+      if (idleMs !== undefined) await giveBack(await backend.leaveIdle(o.id).catch(() => []));
       await pool.stop(o.shutdownGraceMs);
       while (attempts.size > 0) await Promise.all([...attempts.values()]);
       // The rest (background runs in flight, unsubscribing, unregistering) gets until the write

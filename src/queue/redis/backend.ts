@@ -12,7 +12,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { FailureReason, TaskError, TaskState } from '../task.js';
 import { enqueue, enqueueMany, getQueueDefaults, setQueueDefaults, type EnqueueResult } from './enqueue.js';
 import { cancel, deleteTask, onCancel, purgeDead, retryDead } from './admin.js';
-import type { ClaimedTask } from './claimed-task.js';
+import { type ClaimedTask, parseClaimedTask } from './claimed-task.js';
 import { type BackendContext, createContext } from './context.js';
 import { DEFAULT_PREFIX } from './keys.js';
 import { type ExtendResult, type RecoverOptions, type RecoverResult, extendLeases, recover } from './leases.js';
@@ -99,8 +99,10 @@ export class RedisBackend {
   claim(queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
     return this.guard('claim', async () => {
       const reply = await claim(this.ctx, queue, opts);
-      // A claim that drained the queue already did the next waitForWork's peek.
-      this.waiter.noteClaim(queue, reply.drainedWaitMs);
+      // A claim that drained the queue already did the next waitForWork's peek (and, with
+      // idleMs, registered this supervisor as idle: claim.lua does so unless a task is due now).
+      const registered = opts.idleMs !== undefined && reply.drainedWaitMs !== undefined && reply.drainedWaitMs !== 0;
+      this.waiter.noteClaim(queue, reply.drainedWaitMs, registered);
       return reply.tasks;
     });
   }
@@ -111,6 +113,21 @@ export class RedisBackend {
    */
   waitForWork(queues: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.waiter.wait(queues, timeoutMs, signal);
+  }
+
+  /**
+   * Where tasks of `queue` handed over by an enqueue go (claims made with `idleMs` by
+   * `supervisorId`): waitForWork takes them from the supervisor's inbox, and so does leaving the
+   * idle list. Set once, before the first waitForWork on the queue. False when another supervisor
+   * of this backend has that queue's inbox (its claims must then not pass `idleMs`).
+   */
+  setInbox(supervisorId: string, queue: string, onTask: (task: ClaimedTask) => void): boolean {
+    return this.waiter.setInbox(supervisorId, queue, (q, row) => onTask(parseClaimedTask(q, row)));
+  }
+
+  /** Leaves the idle lists `supervisorId` is registered on; returns what was handed over meanwhile. */
+  leaveIdle(supervisorId: string): Promise<ClaimedTask[]> {
+    return this.guard('leaveIdle', async () => (await this.waiter.leaveAll(supervisorId)).map(([queue, row]) => parseClaimedTask(queue, row)));
   }
 
   /**

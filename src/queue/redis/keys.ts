@@ -30,6 +30,8 @@ export const QUEUE_KEY_NAMES = [
   'throughput', // HASH c:<minute> / f:<minute> counters
   'counters', // HASH seq, fseq, token, recoverCursor
   'wake', // LIST wake tokens for blocked supervisors
+  'idle', // LIST "<expiresAt> <leaseMs> <supervisor id>" of supervisors blocked on an empty queue
+  'inboxPrefix', // + supervisor id -> LIST tasks an enqueue leased to that idle supervisor (claim rows as JSON)
   'recoverLock', // STRING SET NX PX lock of the recoverer
   'taskPrefix', // + id -> HASH task
   'eventsPrefix', // + id -> STREAM progress/partial/end events
@@ -71,6 +73,8 @@ const QUEUE_KEY_SUFFIX: Record<QueueKeyName, string> = {
   throughput: 'throughput',
   counters: 'counters',
   wake: 'wake',
+  idle: 'idle',
+  inboxPrefix: 'inbox:',
   recoverLock: 'recover-lock',
   taskPrefix: 't:',
   eventsPrefix: 'ev:',

@@ -23,6 +23,13 @@ export interface ClaimOptions {
    * tokens are left out. Reusing an id of another supervisor is an INVALID_OPTION error.
    */
   requestId?: string;
+  /**
+   * For a supervisor of one queue that blocks in waitForWork when its claim drains the queue:
+   * register it as idle for this many ms, so that the next enqueue leases the task to it
+   * directly (dispatch.lua); the task comes to the handler set with RedisBackend.setInbox.
+   * @defaultValue undefined (no registration)
+   */
+  idleMs?: number;
 }
 
 export interface FailInput {
@@ -57,7 +64,8 @@ export interface ClaimReply {
 
 export async function claim(ctx: BackendContext, queue: string, opts: ClaimOptions): Promise<ClaimReply> {
   assertQueueName(queue);
-  const rows = asArray(await runQueueScript(ctx, 'claim', queue, claimArgs(opts)), 'claimed tasks');
+  const idleMs = opts.idleMs === undefined ? '' : positiveMs('idleMs', opts.idleMs);
+  const rows = asArray(await runQueueScript(ctx, 'claim', queue, [...claimArgs(opts), idleMs]), 'claimed tasks');
   const last = rows[rows.length - 1];
   if (rows.length === 0 || Array.isArray(last)) return { tasks: parseClaimedTasks(queue, rows) };
   return { tasks: parseClaimedTasks(queue, rows.slice(0, -1)), drainedWaitMs: asNumber(last) };

@@ -45,6 +45,8 @@ export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
   DONE_RESULT_MAX: 16_384,
   /** Longest claim request id (the form is checked in TypeScript and again in claim-core). */
   REQUEST_ID_MAX_LENGTH,
+  /** Expired entries of Q.idle an enqueue skips at most before it gives up handing off (dispatch.lua). */
+  DISPATCH_SCAN: 8,
 };
 
 export const SCRIPT_NAMES = [
@@ -64,6 +66,7 @@ export const SCRIPT_NAMES = [
   'purge-dead',
   'stats',
   'wake-peek',
+  'idle-leave',
   'register-supervisor',
   'list-supervisors',
   'unregister-supervisor',

@@ -16,9 +16,13 @@
  *    idle supervisor blocked behind it still wakes.
  * 3. A JS timer bounds the wait precisely (Redis checks blocking timeouts every ~100 ms); an
  *    AbortSignal ends it early.
+ * 4. With an inbox on a queue (setInbox: a supervisor of that one queue), the BLPOP also watches
+ *    the inbox an enqueue pushes a task leased to it on (dispatch.lua), and a wait that ends any
+ *    other way leaves the idle list (idle-inbox.ts).
  */
 import { DroverError } from '../../errors.js';
 import { type BackendContext, duplicateConnection, isCluster, runQueueScript } from './context.js';
+import { IdleInbox, type InboxHandler } from './idle-inbox.js';
 import { assertQueueName } from './keys.js';
 import { toDroverError } from './redis-errors.js';
 import { asArray, asNumber } from './reply.js';
@@ -28,7 +32,8 @@ type Outcome = { ok: true } | { ok: false; error: unknown };
 
 interface Group {
   conn: RedisClient;
-  wakeKeys: string[];
+  /** Our inbox keys of its queues (with an inbox), then their wake keys. */
+  blockKeys: string[];
   inflight: Promise<Outcome> | undefined;
   /** Wake tokens popped so far (not timeouts). */
   wakes: number;
@@ -49,14 +54,38 @@ export class WorkWaiter {
   private readonly drained = new Map<string, DrainedNote>();
   /** Wake tokens popped by every group so far. */
   private pops = 0;
+  /** Inboxes by queue (one supervisor each) and by inbox key. */
+  private readonly inboxes = new Map<string, IdleInbox>();
+  private readonly inboxByKey = new Map<string, IdleInbox>();
   private closed = false;
 
   constructor(private readonly ctx: BackendContext) {}
 
   /** Records what a claim of `queue` said: drained (with claim.lua's wait), or not (undefined). */
-  noteClaim(queue: string, drainedWaitMs: number | undefined): void {
+  noteClaim(queue: string, drainedWaitMs: number | undefined, registeredIdle = false): void {
     if (drainedWaitMs === undefined) this.drained.delete(queue);
     else this.drained.set(queue, { dueAt: drainedWaitMs < 0 ? Infinity : Date.now() + drainedWaitMs, pops: this.pops });
+    if (registeredIdle) this.inboxes.get(queue)?.registeredOn(queue);
+  }
+
+  /**
+   * Tasks of `queue` handed over to `owner` go to `onTask`; call before the first wait on the
+   * queue. False when another owner (a second supervisor of this process) has that queue's inbox.
+   */
+  setInbox(owner: string, queue: string, onTask: InboxHandler): boolean {
+    const existing = this.inboxes.get(queue);
+    if (existing) return existing.owner === owner;
+    const inbox = new IdleInbox(this.ctx, owner, onTask);
+    this.inboxes.set(queue, inbox);
+    this.inboxByKey.set(inbox.keyOf(queue), inbox);
+    return true;
+  }
+
+  /** Leaves every idle list of `owner` (a supervisor stopping); returns what was handed over meanwhile. */
+  async leaveAll(owner: string): Promise<[string, unknown][]> {
+    const out: [string, unknown][] = [];
+    for (const inbox of new Set(this.inboxes.values())) if (inbox.owner === owner) out.push(...(await inbox.leaveAll()));
+    return out;
   }
 
   async wait(queues: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -76,6 +105,10 @@ export class WorkWaiter {
     } finally {
       for (const g of groups) g.waiting -= 1;
     }
+    // Woken otherwise than by a task handed over: stop being offered tasks (and take any that
+    // raced in). A failure is left for the next wait: the inbox stays watched meanwhile.
+    if (this.closed) return;
+    for (const q of unique) await this.inboxes.get(q)?.leave([q]).catch(() => undefined);
   }
 
   private async waitOn(groups: Group[], unique: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -128,7 +161,9 @@ export class WorkWaiter {
       if (!group) {
         const conn = duplicateConnection(this.ctx.redis);
         conn.on('error', () => undefined);
-        group = { conn, wakeKeys: set.map((q) => this.ctx.keys.queue(q).wake), inflight: undefined, wakes: 0, waiting: 0 };
+        const inboxKeys = set.flatMap((q) => this.inboxes.get(q)?.keyOf(q) ?? []);
+        // Inboxes first: BLPOP pops the first non-empty key, and a task handed over beats a token.
+        group = { conn, blockKeys: [...inboxKeys, ...set.map((q) => this.ctx.keys.queue(q).wake)], inflight: undefined, wakes: 0, waiting: 0 };
         this.groups.set(name, group);
       }
       return group;
@@ -139,13 +174,15 @@ export class WorkWaiter {
     if (!group.inflight) {
       const seconds = (Math.max(10, Math.ceil(waitMs)) / 1000).toFixed(3);
       group.inflight = group.conn
-        .blpop(...group.wakeKeys, seconds)
+        .blpop(...group.blockKeys, seconds)
         .then(
           (popped): Outcome => {
             if (popped !== null) {
               group.wakes += 1;
               this.pops += 1;
-              // Nobody here wants it: hand the token back for another idle supervisor.
+              // A task handed over is ours whoever waits; a token nobody here wants is handed
+              // back for another idle supervisor.
+              if (this.inboxByKey.get(popped[0])?.take(popped[0], popped[1])) return { ok: true };
               if (group.waiting === 0 && !this.closed) void this.ctx.redis.lpush(popped[0], popped[1]).catch(() => undefined);
             }
             return { ok: true };

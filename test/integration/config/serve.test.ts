@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PYTHON, fixture, until } from '../../helpers/handlers.js';
@@ -91,7 +91,10 @@ describe('drover run with a config file', () => {
     await whenHandlersReady(run, 2);
     const a = await ctx.client.enqueue('slow', {});
     const b = await ctx.client.enqueue('alsoSlow', {});
-    await Promise.all([a.id, b.id].map((id) => until(async () => (await ctx.client.get(id)).state === 'active', 15_000, `${id} to be active`)));
+    // Running in their handlers (each wrote its start record), not only leased: a task leased but
+    // not yet started when SIGTERM comes is requeued, as a buffered one is.
+    const started = (file: string, id: string): boolean => existsSync(file) && readFileSync(file, 'utf8').includes(`${id} `);
+    await until(() => started(recordFile, a.id) && started(`${recordFile}.2`, b.id), 15_000, 'both tasks to start');
     expect(await run.stop()).toBe(0);
     expect(await ctx.client.get(a.id)).toMatchObject({ state: 'completed' });
     expect(await ctx.client.get(b.id)).toMatchObject({ state: 'completed' });

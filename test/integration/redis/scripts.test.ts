@@ -13,7 +13,7 @@ describe('Lua scripts and key layout', () => {
   it('loads every script with its declared keys, channels and the injected constants', () => {
     const all = scripts();
     expect(Object.keys(all).sort()).toEqual([...SCRIPT_NAMES].sort());
-    expect(all.claim.keys).toEqual(['pending', 'pendingList', 'scheduled', 'active', 'counters', 'wake', 'taskPrefix', 'claimReqPrefix']);
+    expect(all.claim.keys).toEqual(['pending', 'pendingList', 'scheduled', 'active', 'counters', 'wake', 'taskPrefix', 'claimReqPrefix', 'idle']);
     expect(all.complete.channels).toEqual(['donePrefix', 'notifyPrefix']);
     expect(all.claim.source).toContain(`PRIORITY_MAX = ${PRIORITY_MAX}`);
     expect(all.claim.source).not.toMatch(/^--@include/m);

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisBackend } from '../../../src/queue/redis/backend.js';
+import type { ClaimedTask } from '../../../src/queue/redis/claimed-task.js';
+import { KeySpace } from '../../../src/queue/redis/keys.js';
+import { connect } from '../../helpers/redis.js';
+import { type Fixture, createFixture, sleep } from './fixture.js';
+
+/**
+ * Direct hand-off (lua/include/dispatch.lua): a supervisor whose claim drained its queue registers
+ * as idle; the next enqueue leases the task to it and pushes it on its inbox, which its
+ * waitForWork takes. Leaving, expiry and the races between them lose nothing.
+ */
+describe('RedisBackend: an enqueue hands its task to a supervisor waiting on the empty queue', () => {
+  let f: Fixture;
+  let sup: RedisBackend;
+  let handed: ClaimedTask[];
+  /** sup-a's claim of `queue` that registers it as idle when it drains the queue (its inbox set first). */
+  const claimIdle = (queue: string, idleMs = 10_000): Promise<ClaimedTask[]> => {
+    sup.setInbox('sup-a', queue, (task) => handed.push(task));
+    return sup.claim(queue, { supervisorId: 'sup-a', leaseMs: 30_000, count: 2, idleMs });
+  };
+  beforeEach(() => {
+    f = createFixture('dispatch');
+    sup = f.track(new RedisBackend({ redis: f.track(connect()), prefix: f.prefix }));
+    handed = [];
+  });
+  afterEach(async () => {
+    await f.cleanup();
+  });
+  const keys = (queue: string) => new KeySpace(f.prefix).queue(queue);
+
+  it('the task arrives leased through the inbox: no wake token, nothing pending, no claim', async () => {
+    expect(await claimIdle('d1')).toEqual([]); // drained: registered as idle
+    expect(await f.redis.lrange(keys('d1').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 sup-a$/)]);
+    const waiting = sup.waitForWork(['d1'], 10_000);
+    await sleep(100);
+    const { id } = await f.backend.enqueue('d1', { x: 1 });
+    await waiting;
+    expect(handed.map((t) => [t.id, t.payload, t.attempts])).toEqual([[id, { x: 1 }, 1]]);
+    expect(await f.backend.get(id)).toMatchObject({ state: 'active', attempts: 1 });
+    expect(await f.redis.zscore(keys('d1').active, id)).toBe(String(handed[0]!.leaseExpiresAt));
+    expect(await f.redis.llen(keys('d1').wake)).toBe(0);
+    expect(await f.redis.llen(keys('d1').pendingList)).toBe(0);
+    expect(await f.redis.llen(keys('d1').idle)).toBe(0); // taken by the hand-off
+    // The handed-over claim is a real lease: completing it with its token is accepted.
+    expect((await sup.complete(handed[0]!, 'ok')).accepted).toBe(true);
+  });
+
+  it('one task per idle supervisor, then the queue; a task enqueued before the wait is in the inbox when it starts', async () => {
+    const other = f.track(new RedisBackend({ redis: f.track(connect()), prefix: f.prefix }));
+    const otherHanded: ClaimedTask[] = [];
+    expect(other.setInbox('sup-b', 'd2', (task) => otherHanded.push(task))).toBe(true);
+    await claimIdle('d2');
+    expect(sup.setInbox('sup-b', 'd2', () => undefined)).toBe(false); // one inbox per queue and backend
+    await other.claim('d2', { supervisorId: 'sup-b', leaseMs: 30_000, count: 2, idleMs: 10_000 });
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await f.backend.enqueue('d2', i)).id);
+    await sup.waitForWork(['d2'], 10_000); // its task was pushed before it began to wait
+    await other.waitForWork(['d2'], 10_000);
+    expect(handed.map((t) => t.id)).toEqual([ids[0]]);
+    expect(otherHanded.map((t) => t.id)).toEqual([ids[1]]);
+    expect(await f.backend.get(ids[2]!)).toMatchObject({ state: 'pending' });
+    expect(await f.redis.llen(keys('d2').wake)).toBe(1); // the third one woke whoever waits next
+  });
+
+  it('a wait that ends otherwise leaves the idle list; a task pushed meanwhile is taken, not stranded', async () => {
+    await claimIdle('d3');
+    await sup.waitForWork(['d3'], 200); // times out
+    expect(await f.redis.llen(keys('d3').idle)).toBe(0);
+    const { id } = await f.backend.enqueue('d3', 'later');
+    expect(await f.backend.get(id)).toMatchObject({ state: 'pending' }); // not handed: nobody idle
+    expect(handed).toEqual([]);
+
+    // Registered, and a task pushed between the claim and the leave: leaveIdle returns it.
+    await f.backend.claim('d3', { supervisorId: 'x', leaseMs: 30_000 });
+    await claimIdle('d3');
+    const pushed = await f.backend.enqueue('d3', 'raced');
+    const back = await sup.leaveIdle('sup-a');
+    expect(back.map((t) => t.id)).toEqual([pushed.id]);
+    expect(await f.redis.exists(keys('d3').inboxPrefix + 'sup-a')).toBe(0);
+    expect(await f.redis.llen(keys('d3').idle)).toBe(0);
+    expect(handed).toEqual([]);
+  });
+
+  it('an expired entry (a supervisor that died) is skipped: the task stays pending and wakes a supervisor', async () => {
+    await claimIdle('d4', 1);
+    await sleep(20);
+    const { id } = await f.backend.enqueue('d4', 'x');
+    expect(await f.backend.get(id)).toMatchObject({ state: 'pending' });
+    expect(await f.redis.llen(keys('d4').idle)).toBe(0);
+    expect(await f.redis.llen(keys('d4').wake)).toBe(1);
+  });
+
+  it('no hand-off while other tasks are pending (FIFO) or to a claim that did not ask for it', async () => {
+    await f.backend.claim('d5', { supervisorId: 'sup-a', leaseMs: 30_000, count: 2 }); // no idleMs
+    expect(await f.redis.llen(keys('d5').idle)).toBe(0);
+    await claimIdle('d5');
+    await f.redis.rpush(keys('d5').pendingList, 'stale-entry'); // as if another task were pending
+    const { id } = await f.backend.enqueue('d5', 'x');
+    expect(await f.backend.get(id)).toMatchObject({ state: 'pending' });
+    expect(await f.redis.llen(keys('d5').idle)).toBe(1); // still registered
+  });
+});
