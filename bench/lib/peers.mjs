@@ -86,24 +86,27 @@ export async function bullmqDrain({ url, tasks, processor, hooks = {} }) {
   }
 }
 
-/** BullMQ latency, one job at a time: add, then job.waitUntilFinished (QueueEvents), in-process worker. */
-export async function bullmqLatency({ url, runs, warmup = 20 }) {
+/**
+ * BullMQ latency, one job at a time: add, then job.waitUntilFinished (QueueEvents), in-process
+ * worker. Returns a sampler (one timed job per call) and its close().
+ */
+export async function bullmqLatencySampler({ url }) {
   const b = await openBullmq(url, async (job) => job.data, { concurrency: 1 });
   const events = new QueueEvents('bench', { connection: bullConnection(url), prefix: b.prefix });
-  try {
-    await events.waitUntilReady();
-    const times = [];
-    for (let i = 0; i < warmup + runs; i += 1) {
+  await events.waitUntilReady();
+  let i = 0;
+  return {
+    async sample() {
       const t = now();
-      const job = await b.queue.add('echo', { i });
+      const job = await b.queue.add('echo', { i: (i += 1) });
       await job.waitUntilFinished(events, 5000);
-      if (i >= warmup) times.push(now() - t);
-    }
-    return times;
-  } finally {
-    await events.close();
-    await b.close();
-  }
+      return now() - t;
+    },
+    async close() {
+      await events.close();
+      await b.close();
+    },
+  };
 }
 
 function runPython(python, args, { cwd, env }) {
