@@ -11,7 +11,9 @@ import { bullmqLatencySampler } from '../lib/peers.mjs';
 import { startDrover } from '../lib/procs.mjs';
 import { deleteMatching, uniquePrefix } from '../lib/redis.mjs';
 
-const WARMUP = 20;
+// Enough for the JIT of every process on the path (supervisor, client, BullMQ worker) to settle:
+// 20 left BullMQ cold when the case ran alone and warm after the peers case had run in-process.
+const WARMUP = 300;
 const BLOCK = 50;
 
 async function droverSampler({ url, python }) {
