@@ -237,6 +237,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
+      // Still registered idle for the room there is (a task was handed over, the queue was
+      // empty then): wait for the next hand-off instead of claiming from an empty queue.
+      if (idleMs !== undefined && !unanswered && backend.idleSlots(queueNames[0]!) >= room) {
+        await idle();
+        continue;
+      }
       // Every queue in the order asked for the room left and gave less: each claim drained its
       // queue (and did the peek waitForWork would do), so idle now instead of claiming again.
       let drained = true;

@@ -102,7 +102,7 @@ export class RedisBackend {
       // A claim that drained the queue already did the next waitForWork's peek (and, with
       // idleMs, registered this supervisor as idle: claim.lua does so unless a task is due now).
       const registered = opts.idleMs !== undefined && reply.drainedWaitMs !== undefined && reply.drainedWaitMs !== 0;
-      this.waiter.noteClaim(queue, reply.drainedWaitMs, registered);
+      this.waiter.noteClaim(queue, reply.drainedWaitMs, registered ? (opts.count ?? 1) - reply.tasks.length : 0);
       return reply.tasks;
     });
   }
@@ -123,6 +123,11 @@ export class RedisBackend {
    */
   setInbox(supervisorId: string, queue: string, onTask: (task: ClaimedTask) => void): boolean {
     return this.waiter.setInbox(supervisorId, queue, (q, row) => onTask(parseClaimedTask(q, row)));
+  }
+
+  /** How many more tasks enqueues may hand this backend's supervisor of `queue` (0: it is not registered idle there). */
+  idleSlots(queue: string): number {
+    return this.waiter.idleSlots(queue);
   }
 
   /** Leaves the idle lists `supervisorId` is registered on; returns what was handed over meanwhile. */

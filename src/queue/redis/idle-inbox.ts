@@ -10,8 +10,8 @@ import { asArray, asString } from './reply.js';
 export type InboxHandler = (queue: string, row: unknown) => void;
 
 export class IdleInbox {
-  /** Queues whose Q.idle holds an entry of ours (as far as we know). */
-  private readonly registered = new Set<string>();
+  /** Queues whose Q.idle holds an entry of ours (as far as we know): its slots left, and when the next scheduled task is due (Date.now() ms). */
+  private readonly registered = new Map<string, { slots: number; dueAt: number }>();
   private readonly queueByKey = new Map<string, string>();
 
   constructor(
@@ -27,9 +27,24 @@ export class IdleInbox {
     return key;
   }
 
-  /** A claim of `queue` registered us as idle there. */
-  registeredOn(queue: string): void {
-    this.registered.add(queue);
+  /** The queue of one of our inbox keys. */
+  queueOf(key: string): string | undefined {
+    return this.queueByKey.get(key);
+  }
+
+  /** A claim of `queue` registered us as idle there, for `slots` tasks. */
+  registeredOn(queue: string, slots: number, dueAt: number): void {
+    this.registered.set(queue, { slots, dueAt });
+  }
+
+  /** The tasks our entry in `queue`'s idle list still offers to take (0: none there). */
+  slotsOn(queue: string): number {
+    return this.registered.get(queue)?.slots ?? 0;
+  }
+
+  /** When the next scheduled task of `queue` is due, as the claim that registered us said. */
+  dueAtOn(queue: string): number {
+    return this.registered.get(queue)?.dueAt ?? 0;
   }
 
   /**
@@ -39,7 +54,10 @@ export class IdleInbox {
   take(key: string, value: string): boolean {
     const queue = this.queueByKey.get(key);
     if (queue === undefined) return false;
-    this.registered.delete(queue);
+    // The enqueue put our entry back with one slot less, or took it with the last one.
+    const entry = this.registered.get(queue);
+    if (entry && entry.slots > 1) entry.slots -= 1;
+    else this.registered.delete(queue);
     this.onTask(queue, JSON.parse(value) as unknown);
     return true;
   }
@@ -51,7 +69,7 @@ export class IdleInbox {
 
   /** Leaves every idle list; returns what was pushed meanwhile instead of handing it over. */
   leaveAll(): Promise<[string, unknown][]> {
-    return this.leaveQueues([...this.registered]);
+    return this.leaveQueues([...this.registered.keys()]);
   }
 
   private async leaveQueues(queues: readonly string[]): Promise<[string, unknown][]> {

@@ -54,6 +54,8 @@ export class WorkWaiter {
   private readonly drained = new Map<string, DrainedNote>();
   /** Wake tokens popped by every group so far. */
   private pops = 0;
+  /** Tasks taken from an inbox so far. */
+  private handOffs = 0;
   /** Inboxes by queue (one supervisor each) and by inbox key. */
   private readonly inboxes = new Map<string, IdleInbox>();
   private readonly inboxByKey = new Map<string, IdleInbox>();
@@ -62,10 +64,16 @@ export class WorkWaiter {
   constructor(private readonly ctx: BackendContext) {}
 
   /** Records what a claim of `queue` said: drained (with claim.lua's wait), or not (undefined). */
-  noteClaim(queue: string, drainedWaitMs: number | undefined, registeredIdle = false): void {
-    if (drainedWaitMs === undefined) this.drained.delete(queue);
-    else this.drained.set(queue, { dueAt: drainedWaitMs < 0 ? Infinity : Date.now() + drainedWaitMs, pops: this.pops });
-    if (registeredIdle) this.inboxes.get(queue)?.registeredOn(queue);
+  noteClaim(queue: string, drainedWaitMs: number | undefined, idleSlots = 0): void {
+    if (drainedWaitMs === undefined) return void this.drained.delete(queue);
+    const dueAt = drainedWaitMs < 0 ? Infinity : Date.now() + drainedWaitMs;
+    this.drained.set(queue, { dueAt, pops: this.pops });
+    if (idleSlots > 0) this.inboxes.get(queue)?.registeredOn(queue, idleSlots, dueAt);
+  }
+
+  /** The tasks `queue`'s idle entry of ours still offers to take (0: not registered there). */
+  idleSlots(queue: string): number {
+    return this.inboxes.get(queue)?.slotsOn(queue) ?? 0;
   }
 
   /**
@@ -100,6 +108,7 @@ export class WorkWaiter {
     const unique = [...new Set(queues)].sort();
     const groups = this.groupsFor(unique);
     for (const g of groups) g.waiting += 1;
+    const handOffsBefore = this.handOffs;
     try {
       await this.waitOn(groups, unique, timeoutMs, signal);
     } finally {
@@ -107,7 +116,7 @@ export class WorkWaiter {
     }
     // Woken otherwise than by a task handed over: stop being offered tasks (and take any that
     // raced in). A failure is left for the next wait: the inbox stays watched meanwhile.
-    if (this.closed) return;
+    if (this.closed || this.handOffs !== handOffsBefore) return;
     for (const q of unique) await this.inboxes.get(q)?.leave([q]).catch(() => undefined);
   }
 
@@ -182,7 +191,15 @@ export class WorkWaiter {
               this.pops += 1;
               // A task handed over is ours whoever waits; a token nobody here wants is handed
               // back for another idle supervisor.
-              if (this.inboxByKey.get(popped[0])?.take(popped[0], popped[1])) return { ok: true };
+              const inbox = this.inboxByKey.get(popped[0]);
+              if (inbox?.take(popped[0], popped[1])) {
+                this.handOffs += 1;
+                // Still registered: the queue was empty when this task was handed over, so the
+                // next wait can block at once, as after a claim that drained it.
+                const queue = inbox.queueOf(popped[0]);
+                if (queue !== undefined && inbox.slotsOn(queue) > 0) this.drained.set(queue, { dueAt: inbox.dueAtOn(queue), pops: this.pops });
+                return { ok: true };
+              }
               if (group.waiting === 0 && !this.closed) void this.ctx.redis.lpush(popped[0], popped[1]).catch(() => undefined);
             }
             return { ok: true };

@@ -30,8 +30,9 @@ describe('RedisBackend: an enqueue hands its task to a supervisor waiting on the
   const keys = (queue: string) => new KeySpace(f.prefix).queue(queue);
 
   it('the task arrives leased through the inbox: no wake token, nothing pending, no claim', async () => {
-    expect(await claimIdle('d1')).toEqual([]); // drained: registered as idle
-    expect(await f.redis.lrange(keys('d1').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 sup-a$/)]);
+    expect(await claimIdle('d1')).toEqual([]); // asked 2, drained: registered as idle for 2
+    expect(await f.redis.lrange(keys('d1').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 2 sup-a$/)]);
+    expect(sup.idleSlots('d1')).toBe(2);
     const waiting = sup.waitForWork(['d1'], 10_000);
     await sleep(100);
     const { id } = await f.backend.enqueue('d1', { x: 1 });
@@ -41,26 +42,33 @@ describe('RedisBackend: an enqueue hands its task to a supervisor waiting on the
     expect(await f.redis.zscore(keys('d1').active, id)).toBe(String(handed[0]!.leaseExpiresAt));
     expect(await f.redis.llen(keys('d1').wake)).toBe(0);
     expect(await f.redis.llen(keys('d1').pendingList)).toBe(0);
-    expect(await f.redis.llen(keys('d1').idle)).toBe(0); // taken by the hand-off
+    // Put back with one slot less: the next enqueue is handed over too, with no claim between.
+    expect(await f.redis.lrange(keys('d1').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 1 sup-a$/)]);
+    expect(sup.idleSlots('d1')).toBe(1);
     // The handed-over claim is a real lease: completing it with its token is accepted.
     expect((await sup.complete(handed[0]!, 'ok')).accepted).toBe(true);
   });
 
-  it('one task per idle supervisor, then the queue; a task enqueued before the wait is in the inbox when it starts', async () => {
+  it('idle supervisors take turns, each up to its free slots, then the queue; a task pushed before a wait is taken at once', async () => {
     const other = f.track(new RedisBackend({ redis: f.track(connect()), prefix: f.prefix }));
     const otherHanded: ClaimedTask[] = [];
-    expect(other.setInbox('sup-b', 'd2', (task) => otherHanded.push(task))).toBe(true);
     await claimIdle('d2');
     expect(sup.setInbox('sup-b', 'd2', () => undefined)).toBe(false); // one inbox per queue and backend
+    expect(other.setInbox('sup-b', 'd2', (task) => otherHanded.push(task))).toBe(true);
     await other.claim('d2', { supervisorId: 'sup-b', leaseMs: 30_000, count: 2, idleMs: 10_000 });
-    const ids = [];
-    for (let i = 0; i < 3; i++) ids.push((await f.backend.enqueue('d2', i)).id);
-    await sup.waitForWork(['d2'], 10_000); // its task was pushed before it began to wait
-    await other.waitForWork(['d2'], 10_000);
-    expect(handed.map((t) => t.id)).toEqual([ids[0]]);
-    expect(otherHanded.map((t) => t.id)).toEqual([ids[1]]);
-    expect(await f.backend.get(ids[2]!)).toMatchObject({ state: 'pending' });
-    expect(await f.redis.llen(keys('d2').wake)).toBe(1); // the third one woke whoever waits next
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await f.backend.enqueue('d2', i)).id);
+    // Each wait takes one task from its inbox (pushed before it began).
+    for (let i = 0; i < 2; i++) {
+      await sup.waitForWork(['d2'], 10_000);
+      await other.waitForWork(['d2'], 10_000);
+    }
+    expect(handed.map((t) => t.id)).toEqual([ids[0], ids[2]]);
+    expect(otherHanded.map((t) => t.id)).toEqual([ids[1], ids[3]]);
+    expect(sup.idleSlots('d2') + other.idleSlots('d2')).toBe(0);
+    expect(await f.redis.llen(keys('d2').idle)).toBe(0);
+    expect(await f.backend.get(ids[4]!)).toMatchObject({ state: 'pending' });
+    expect(await f.redis.llen(keys('d2').wake)).toBe(1); // the fifth woke whoever waits next
   });
 
   it('a wait that ends otherwise leaves the idle list; a task pushed meanwhile is taken, not stranded', async () => {

@@ -6,7 +6,8 @@
 -- CHANNELS: (none)
 -- ARGV: 1 supervisor id, 2 leaseMs, 3 count, 4 request id ('' = none), 5 idle ms ('' or absent =
 --       none): when the claim drains the queue and the caller will block, register it in Q.idle
---       for that long, so that an enqueue hands it the next task (dispatch.lua)
+--       for that long, for as many tasks as it asked more than it got, so that enqueues hand
+--       it the next ones (dispatch.lua)
 -- Returns: a list of claimed tasks, each {id, payload, type, retryCount, maxRetry, timeoutMs,
 --          meta, token, leaseExpiresAt, enqueuedAt, startedAt, attempts} (see claim-core),
 --          followed, when the claim left nothing pending, by one integer: what a wake-peek
@@ -31,7 +32,7 @@ local rows, drained = claim_once(now, A[1], lease_ms, count, request_id, stored)
 if drained then
   local wait = drained_wait(now)
   local idle_ms = tonumber(A[5] or '')
-  if wait ~= 0 and idle_ms then register_idle(now, A[1], lease_ms, idle_ms) end
+  if wait ~= 0 and idle_ms then register_idle(now, A[1], lease_ms, idle_ms, count - (#rows)) end
   rows[#rows + 1] = wait
 end
 return rows

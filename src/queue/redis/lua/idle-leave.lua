@@ -6,10 +6,11 @@
 -- ARGV: 1 supervisor id
 -- Returns: the claim rows found in its inbox, as JSON strings (see claim-core), oldest first
 --@include common
+--@include claim-core
+--@include dispatch
 
-local suffix = ' ' .. A[1]
 for _, entry in ipairs(redis.call('LRANGE', Q.idle, 0, -1)) do
-  if string.sub(entry, -#suffix) == suffix then redis.call('LREM', Q.idle, 0, entry) end
+  if entry_owner(entry) == A[1] then redis.call('LREM', Q.idle, 0, entry) end
 end
 local inbox = Q.inboxPrefix .. A[1]
 local rows = redis.call('LRANGE', inbox, 0, -1)

@@ -9,9 +9,16 @@
 -- pushed meanwhile. An entry expires (a supervisor that died); a task pushed to a supervisor
 -- that died comes back when its lease expires, as any task of a dead supervisor.
 
--- Entries are "<expiresAt> <leaseMs> <supervisor id>" (ids never contain spaces).
-local function register_idle(now, owner, lease_ms, ttl_ms)
-  redis.call('RPUSH', Q.idle, fmt(now + ttl_ms) .. ' ' .. fmt(lease_ms) .. ' ' .. owner)
+-- Entries are "<expiresAt> <leaseMs> <slots> <supervisor id>" (ids never contain spaces): the
+-- supervisor takes `slots` more tasks; a hand-off puts the entry back at the end with one slot
+-- less, so idle supervisors take turns. One entry per supervisor: registering replaces its own.
+local function entry_owner(entry) return string.match(entry, '^%d+ %d+ %d+ (%S+)$') end
+
+local function register_idle(now, owner, lease_ms, ttl_ms, slots)
+  for _, entry in ipairs(redis.call('LRANGE', Q.idle, 0, -1)) do
+    if entry_owner(entry) == owner then redis.call('LREM', Q.idle, 0, entry) end
+  end
+  redis.call('RPUSH', Q.idle, fmt(now + ttl_ms) .. ' ' .. fmt(lease_ms) .. ' ' .. slots .. ' ' .. owner)
 end
 
 -- Right after an enqueue made a task pending: when it is the only pending task and a supervisor
@@ -22,13 +29,16 @@ local function dispatch(now)
   for _ = 1, C.DISPATCH_SCAN do
     local entry = redis.call('LPOP', Q.idle)
     if not entry then return false end
-    local expires, lease_ms, owner = string.match(entry, '^(%d+) (%d+) (%S+)$')
+    local expires, lease_ms, slots, owner = string.match(entry, '^(%d+) (%d+) (%d+) (%S+)$')
     if expires and tonumber(expires) > now then
       local rows = claim_tasks(now, owner, tonumber(lease_ms), 1, false)
       if #rows == 0 then return false end
       local inbox = Q.inboxPrefix .. owner
       redis.call('RPUSH', inbox, cjson.encode(rows[1]))
       redis.call('PEXPIRE', inbox, lease_ms)
+      if tonumber(slots) > 1 then
+        redis.call('RPUSH', Q.idle, expires .. ' ' .. lease_ms .. ' ' .. (tonumber(slots) - 1) .. ' ' .. owner)
+      end
       return true
     end
   end
