@@ -102,7 +102,8 @@ export class RedisBackend {
       // A claim that drained the queue already did the next waitForWork's peek (and, with
       // idleMs, registered this supervisor as idle: claim.lua does so unless a task is due now).
       const registered = opts.idleMs !== undefined && reply.drainedWaitMs !== undefined && reply.drainedWaitMs !== 0;
-      this.waiter.noteClaim(queue, reply.drainedWaitMs, registered ? (opts.count ?? 1) - reply.tasks.length : 0);
+      const idle = registered ? { slots: (opts.count ?? 1) - reply.tasks.length, ms: opts.idleMs ?? 0 } : undefined;
+      this.waiter.noteClaim(queue, reply.drainedWaitMs, idle);
       return reply.tasks;
     });
   }

@@ -9,9 +9,15 @@ import { asArray, asString } from './reply.js';
 
 export type InboxHandler = (queue: string, row: unknown) => void;
 
+/** An entry this close to its expiry is not waited on: the supervisor claims and registers anew. */
+const ENTRY_MARGIN_MS = 1000;
+
 export class IdleInbox {
-  /** Queues whose Q.idle holds an entry of ours (as far as we know): its slots left, and when the next scheduled task is due (Date.now() ms). */
-  private readonly registered = new Map<string, { slots: number; dueAt: number }>();
+  /**
+   * Queues whose Q.idle holds an entry of ours (as far as we know): its slots left, when the
+   * next scheduled task is due and when the entry expires (Date.now() ms).
+   */
+  private readonly registered = new Map<string, { slots: number; dueAt: number; expiresAt: number }>();
   private readonly queueByKey = new Map<string, string>();
 
   constructor(
@@ -32,19 +38,21 @@ export class IdleInbox {
     return this.queueByKey.get(key);
   }
 
-  /** A claim of `queue` registered us as idle there, for `slots` tasks. */
-  registeredOn(queue: string, slots: number, dueAt: number): void {
-    this.registered.set(queue, { slots, dueAt });
+  /** A claim of `queue` registered us as idle there, for `slots` tasks, until `expiresAt`. */
+  registeredOn(queue: string, slots: number, dueAt: number, expiresAt: number): void {
+    this.registered.set(queue, { slots, dueAt, expiresAt });
   }
 
-  /** The tasks our entry in `queue`'s idle list still offers to take (0: none there). */
+  /** The tasks our entry in `queue`'s idle list still offers to take (0: none there, or it expires within a second). */
   slotsOn(queue: string): number {
-    return this.registered.get(queue)?.slots ?? 0;
+    const entry = this.registered.get(queue);
+    return entry && Date.now() < entry.expiresAt - ENTRY_MARGIN_MS ? entry.slots : 0;
   }
 
-  /** When the next scheduled task of `queue` is due, as the claim that registered us said. */
-  dueAtOn(queue: string): number {
-    return this.registered.get(queue)?.dueAt ?? 0;
+  /** How long a wait on the entry may block: until the next scheduled task is due, or a second before the entry expires. */
+  waitUntil(queue: string): number {
+    const entry = this.registered.get(queue);
+    return entry ? Math.min(entry.dueAt, entry.expiresAt - ENTRY_MARGIN_MS) : 0;
   }
 
   /**

@@ -64,11 +64,11 @@ export class WorkWaiter {
   constructor(private readonly ctx: BackendContext) {}
 
   /** Records what a claim of `queue` said: drained (with claim.lua's wait), or not (undefined). */
-  noteClaim(queue: string, drainedWaitMs: number | undefined, idleSlots = 0): void {
+  noteClaim(queue: string, drainedWaitMs: number | undefined, idle?: { slots: number; ms: number }): void {
     if (drainedWaitMs === undefined) return void this.drained.delete(queue);
     const dueAt = drainedWaitMs < 0 ? Infinity : Date.now() + drainedWaitMs;
     this.drained.set(queue, { dueAt, pops: this.pops });
-    if (idleSlots > 0) this.inboxes.get(queue)?.registeredOn(queue, idleSlots, dueAt);
+    if (idle && idle.slots > 0) this.inboxes.get(queue)?.registeredOn(queue, idle.slots, dueAt, Date.now() + idle.ms);
   }
 
   /** The tasks `queue`'s idle entry of ours still offers to take (0: not registered there). */
@@ -197,7 +197,7 @@ export class WorkWaiter {
                 // Still registered: the queue was empty when this task was handed over, so the
                 // next wait can block at once, as after a claim that drained it.
                 const queue = inbox.queueOf(popped[0]);
-                if (queue !== undefined && inbox.slotsOn(queue) > 0) this.drained.set(queue, { dueAt: inbox.dueAtOn(queue), pops: this.pops });
+                if (queue !== undefined && inbox.slotsOn(queue) > 0) this.drained.set(queue, { dueAt: inbox.waitUntil(queue), pops: this.pops });
                 return { ok: true };
               }
               if (group.waiting === 0 && !this.closed) void this.ctx.redis.lpush(popped[0], popped[1]).catch(() => undefined);

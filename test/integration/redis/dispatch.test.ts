@@ -99,6 +99,16 @@ describe('RedisBackend: an enqueue hands its task to a supervisor waiting on the
     expect(await f.redis.llen(keys('d4').wake)).toBe(1);
   });
 
+  it('an entry within a second of its expiry offers no slots (the supervisor claims and registers anew instead of waiting on it)', async () => {
+    await claimIdle('d6', 1500);
+    expect(sup.idleSlots('d6')).toBe(2);
+    await sleep(600);
+    expect(sup.idleSlots('d6')).toBe(0);
+    await claimIdle('d6', 10_000); // replaces its entry: still one per supervisor
+    expect(await f.redis.lrange(keys('d6').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 2 sup-a$/)]);
+    expect(sup.idleSlots('d6')).toBe(2);
+  });
+
   it('no hand-off while other tasks are pending (FIFO) or to a claim that did not ask for it', async () => {
     await f.backend.claim('d5', { supervisorId: 'sup-a', leaseMs: 30_000, count: 2 }); // no idleMs
     expect(await f.redis.llen(keys('d5').idle)).toBe(0);

@@ -32,7 +32,10 @@ local function dispatch(now)
     local expires, lease_ms, slots, owner = string.match(entry, '^(%d+) (%d+) (%d+) (%S+)$')
     if expires and tonumber(expires) > now then
       local rows = claim_tasks(now, owner, tonumber(lease_ms), 1, false)
-      if #rows == 0 then return false end
+      if #rows == 0 then -- the pending entry was stale: the supervisor keeps its turn
+        redis.call('LPUSH', Q.idle, entry)
+        return false
+      end
       local inbox = Q.inboxPrefix .. owner
       redis.call('RPUSH', inbox, cjson.encode(rows[1]))
       redis.call('PEXPIRE', inbox, lease_ms)
