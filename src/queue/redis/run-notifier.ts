@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { DroverError } from '../../errors.js';
 import type { BackendContext } from './context.js';
 import { enqueue } from './enqueue.js';
-import type { EnqueueOptions } from './options.js';
+import { makeTaskId } from './keys.js';
+import { type EnqueueOptions, nonNegativeMs } from './options.js';
 import { guard } from './redis-errors.js';
 import type { Subscriber } from './subscriber.js';
 import { type TaskInfo, isTerminal } from './task-info.js';
@@ -45,7 +46,8 @@ export class RunNotifier {
   /** This backend's tag (18 hex digits): in its channel names and on each task it enqueues. */
   readonly tag = randomBytes(9).toString('hex');
   private readonly subscriptions = new Map<string, Promise<unknown>>();
-  private readonly listeners = new Map<string, Listener>();
+  /** Runs in progress by task id (two runs of one caller-chosen id may wait at once). */
+  private readonly listeners = new Map<string, Set<Listener>>();
   private offReconnect: (() => void) | undefined;
 
   constructor(
@@ -62,15 +64,19 @@ export class RunNotifier {
    * carried it; with MatchedOtherTask when an idempotency key matched another task.
    */
   async run(queue: string, payload: unknown, options: EnqueueOptions & { id: string }, timeoutMs: number | undefined): Promise<TaskInfo | InlineResult | MatchedOtherTask> {
+    if (timeoutMs !== undefined) nonNegativeMs('timeoutMs', timeoutMs);
+    const id = makeTaskId(queue, options.id);
     await this.subscribed(queue);
-    const id = `${queue}:${options.id}`;
     // message: null = nothing yet, undefined = read the task, else the done message.
     const inbox: { message: string | null | undefined } = { message: null };
     let wake: () => void = () => undefined;
-    this.listeners.set(id, (m) => {
+    const listener: Listener = (m) => {
       inbox.message = m;
       wake();
-    });
+    };
+    const waiting = this.listeners.get(id) ?? new Set<Listener>();
+    waiting.add(listener);
+    this.listeners.set(id, waiting);
     try {
       const created = await guard('enqueue', () => enqueue(this.ctx, queue, payload, options, this.maxPayloadBytes, this.tag), this.ctx.redis);
       if (created.id !== id) return new MatchedOtherTask(created.id);
@@ -106,7 +112,8 @@ export class RunNotifier {
         wake = () => undefined;
       }
     } finally {
-      this.listeners.delete(id);
+      waiting.delete(listener);
+      if (waiting.size === 0 && this.listeners.get(id) === waiting) this.listeners.delete(id);
     }
   }
 
@@ -115,7 +122,7 @@ export class RunNotifier {
     let ready = this.subscriptions.get(queue);
     if (!ready) {
       this.offReconnect ??= this.subscriber.onReconnect(() => {
-        for (const listener of [...this.listeners.values()]) listener(undefined);
+        for (const waiting of [...this.listeners.values()]) for (const listener of [...waiting]) listener(undefined);
       });
       const channel = this.ctx.keys.channels(queue).notifyPrefix + this.tag;
       ready = guard('run', () => this.subscriber.subscribe(channel, (m) => this.dispatch(m)));
@@ -129,6 +136,7 @@ export class RunNotifier {
   private dispatch(announcement: string): void {
     const cut = announcement.indexOf('\n');
     if (cut < 0) return;
-    this.listeners.get(announcement.slice(0, cut))?.(announcement.slice(cut + 1));
+    const message = announcement.slice(cut + 1);
+    for (const listener of [...(this.listeners.get(announcement.slice(0, cut)) ?? [])]) listener(message);
   }
 }

@@ -70,6 +70,18 @@ describe('client.run: the finish announced on the client notify channel', () => 
     expect((other as MatchedOtherTask).id).toBe('rf:i1');
   });
 
+  it('two runs of one caller-chosen id in one client both get the result', async () => {
+    const started = Date.now();
+    const first = waiter.enqueueAndWait('rd', 'x', { id: 'same' }, 20_000);
+    const second = waiter.enqueueAndWait('rd', 'x', { id: 'same' }, 20_000); // matches the first: waits for it
+    await serve('rd', 'rd:same', (t) => f.backend.complete(t, 'once'));
+    expect(await Promise.all([first, second])).toEqual([
+      { inline: true, result: 'once' },
+      { inline: true, result: 'once' },
+    ]);
+    expect(Date.now() - started).toBeLessThan(5000); // both announced, neither found by the 10 s safety read
+  });
+
   it('times out with WAIT_TIMEOUT naming the state; the task keeps running', async () => {
     const started = Date.now();
     await expect(waiter.enqueueAndWait('rt', 'x', { id: 'slow' }, 300)).rejects.toMatchObject({
