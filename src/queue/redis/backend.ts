@@ -16,7 +16,7 @@ import { type ClaimedTask, parseClaimedTask } from './claimed-task.js';
 import { type BackendContext, createContext } from './context.js';
 import { DEFAULT_PREFIX } from './keys.js';
 import { type ExtendResult, type RecoverOptions, type RecoverResult, extendLeases, recover } from './leases.js';
-import { type ClaimOptions, type FailState, claim, complete, fail, requeue } from './lifecycle.js';
+import { type ClaimOptions, type Completion, type FailState, claim, complete, completeMany, fail, requeue } from './lifecycle.js';
 import { checkMaxmemoryPolicy } from './maxmemory.js';
 import { type InlineResult, type MatchedOtherTask, RunNotifier } from './run-notifier.js';
 import { type EnqueueOptions, type QueueDefaults, normalizeMaxPayloadBytes } from './options.js';
@@ -38,6 +38,7 @@ import { type WaitOptions, waitForTask } from './task-wait.js';
 import { WorkWaiter } from './work-waiter.js';
 
 export type { ClaimedTask } from './claimed-task.js';
+export { type Completion, resultJson } from './lifecycle.js';
 
 export interface RedisBackendOptions {
   /** A connected (or lazily connecting) ioredis client; it must not use ioredis' keyPrefix. */
@@ -147,6 +148,16 @@ export class RedisBackend {
     claimNext?: ClaimOptions,
   ): Promise<{ accepted: boolean; next: ClaimedTask | null; claimed: ClaimedTask[] }> {
     return this.guard('complete', () => complete(this.ctx, task, result, claimNext));
+  }
+
+  /**
+   * complete for several attempts of one queue in one round trip (the supervisor's group
+   * commit), with one claim of up to `claimNext.count` next tasks for all of them. `accepted` is
+   * by attempt, in order. Results go as JSON already (resultJson), so that one result that
+   * cannot be serialized fails only its own attempt, before anything is sent.
+   */
+  completeMany(queue: string, completions: readonly Completion[], claimNext?: ClaimOptions): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+    return this.guard('completeMany', () => completeMany(this.ctx, queue, completions, claimNext));
   }
 
   /** A re-sent fail of an attempt already failed with this token answers the same again. */

@@ -82,13 +82,48 @@ export async function complete(
     await runQueueScript(ctx, 'complete', task.queue, [
       task.id,
       task.token,
-      toJson(result, 'result'),
+      resultJson(result),
       claimNext ? 1 : 0,
       ...next,
     ]),
   );
   const claimed = parseClaimedTasks(task.queue, reply[1]);
   return { accepted: asNumber(reply[0]) === 1, next: claimed[0] ?? null, claimed };
+}
+
+/** One attempt of completeMany: its claim and its result, already JSON (see resultJson). */
+export interface Completion {
+  task: ClaimedTask;
+  resultJson: string;
+}
+
+/** A result as complete stores it; throws INVALID_INPUT when it is not JSON-serializable. */
+export function resultJson(result: unknown): string {
+  return toJson(result, 'result');
+}
+
+/**
+ * Completes several attempts of one queue in one script call, and claims up to `claimNext.count`
+ * next tasks for all of them (0 or no claimNext: none). Each attempt is accepted or stale as with
+ * complete; with claimNext.requestId, a re-sent call claims nothing new (complete-many.lua).
+ */
+export async function completeMany(
+  ctx: BackendContext,
+  queue: string,
+  completions: readonly Completion[],
+  claimNext?: ClaimOptions,
+): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+  assertQueueName(queue);
+  if (completions.length === 0) throw new DroverError('INVALID_OPTION', 'completions: expected at least one');
+  const [owner, leaseMs, count, rid] = claimNext ? claimArgs(claimNext) : ['', 1, 0, ''];
+  const args: (string | number)[] = [owner, leaseMs, count, rid];
+  for (const c of completions) {
+    if (c.task.queue !== queue) throw new DroverError('INVALID_OPTION', `completions: task ${c.task.id} is of queue ${c.task.queue}, not ${queue}`);
+    args.push(c.task.id, c.task.token, c.resultJson);
+  }
+  const reply = asArray(await runQueueScript(ctx, 'complete-many', queue, args), 'complete-many reply');
+  const flags = asString(reply[0], 'accepted flags');
+  return { accepted: completions.map((_, i) => flags[i] === '1'), claimed: parseClaimedTasks(queue, reply[1]) };
 }
 
 function errorJson(f: FailInput): string {

@@ -54,6 +54,7 @@ export const SCRIPT_NAMES = [
   'enqueue-many',
   'claim',
   'complete',
+  'complete-many',
   'fail',
   'requeue',
   'extend-leases',

@@ -15,7 +15,7 @@ if state == 'pending' then remove_pending(id) end
 for _, set in ipairs({Q.scheduled, Q.active, Q.completed, Q.failed, Q.cancelled}) do
   redis.call('ZREM', set, id)
 end
-delete_task_keys(id)
+delete_task_keys({id})
 redis.call('PUBLISH', CH.donePrefix .. id, 'deleted')
 announce(id, 'deleted', {notify = f[2]})
 return 1

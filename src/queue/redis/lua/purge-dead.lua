@@ -7,6 +7,6 @@
 --@include finish
 
 local ids = redis.call('ZRANGE', Q.failed, 0, C.TRIM_BATCH - 1)
-for _, id in ipairs(ids) do delete_task_keys(id) end
+delete_task_keys(ids)
 if #ids > 0 then redis.call('ZREM', Q.failed, unpack(ids)) end
 return #ids

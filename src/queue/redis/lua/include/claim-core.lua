@@ -5,6 +5,7 @@
 -- Moves scheduled tasks whose run-at has passed to pending (FIFO by run-at within a priority).
 -- Returns how many it moved.
 local function promote_due(now)
+  if not sorted_sets_may_hold() then return 0 end
   local due = redis.call('ZRANGEBYSCORE', Q.scheduled, '-inf', fmt(now), 'LIMIT', 0, C.PROMOTE_BATCH)
   for _, id in ipairs(due) do
     local tk = Q.taskPrefix .. id
@@ -29,25 +30,34 @@ local function claim_tasks(now, owner, lease_ms, count, cascade)
   local out = {}
   if count <= 0 then return out, false end
   local ids = pop_pending(count)
+  local claimable = {}
   for _, id in ipairs(ids) do
-    local tk = Q.taskPrefix .. id
-    local f = redis.call('HMGET', tk, 'state', 'payload', 'type', 'retryCount', 'maxRetry',
+    local f = redis.call('HMGET', Q.taskPrefix .. id, 'state', 'payload', 'type', 'retryCount', 'maxRetry',
       'timeoutMs', 'meta', 'enqueuedAt', 'attempts', 'progress', 'partial')
-    if f[1] == 'pending' then
-      local token = redis.call('HINCRBY', Q.counters, 'token', 1)
-      local lease_until = now + lease_ms
-      local attempts = (tonumber(f[9]) or 0) + 1
-      redis.call('HSET', tk, 'state', 'active', 'token', token, 'owner', owner,
-        'startedAt', fmt(now), 'leaseUntil', fmt(lease_until), 'attempts', attempts)
-      -- A new attempt starts with no progress: a retry does not show its predecessor's.
-      if f[10] or f[11] then redis.call('HDEL', tk, 'progress', 'progressMsg', 'partial') end
-      redis.call('ZADD', Q.active, fmt(lease_until), id)
-      out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
-        f[7] or '', token, fmt(lease_until), f[8] or '0', fmt(now), attempts}
-    end
+    if f[1] == 'pending' then claimable[#claimable + 1] = {id, f} end
   end
   local drained = #ids < count
-  if cascade and #out > 0 and not drained and has_pending() then wake() end
+  if #claimable == 0 then return out, drained end
+  -- One counter step and one active-set write for the whole claim: tokens still increase per task.
+  local token = redis.call('HINCRBY', Q.counters, 'token', #claimable) - #claimable
+  local lease_until = now + lease_ms
+  local leases = {}
+  for _, c in ipairs(claimable) do
+    local id, f = c[1], c[2]
+    local tk = Q.taskPrefix .. id
+    token = token + 1
+    local attempts = (tonumber(f[9]) or 0) + 1
+    redis.call('HSET', tk, 'state', 'active', 'token', token, 'owner', owner,
+      'startedAt', fmt(now), 'leaseUntil', fmt(lease_until), 'attempts', attempts)
+    -- A new attempt starts with no progress: a retry does not show its predecessor's.
+    if f[10] or f[11] then redis.call('HDEL', tk, 'progress', 'progressMsg', 'partial') end
+    leases[#leases + 1] = fmt(lease_until)
+    leases[#leases + 1] = id
+    out[#out + 1] = {id, f[2] or 'null', f[3] or '', f[4] or '0', f[5] or '0', f[6] or '0',
+      f[7] or '', token, fmt(lease_until), f[8] or '0', fmt(now), attempts}
+  end
+  redis.call('ZADD', Q.active, unpack(leases))
+  if cascade and not drained and has_pending() then wake() end
   return out, drained
 end
 

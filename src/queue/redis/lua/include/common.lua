@@ -64,11 +64,21 @@ local function queue_default(field, builtin)
   return builtin
 end
 
+-- Whether Q.scheduled or Q.pending (the priority bands) may hold anything, read once per script
+-- run: a queue with neither (the common case) skips their two reads on every claim. Whatever
+-- adds to them in this run sets it (schedule, push_pending).
+local sorted_sets_used
+local function sorted_sets_may_hold()
+  if sorted_sets_used == nil then sorted_sets_used = redis.call('EXISTS', Q.scheduled, Q.pending) > 0 end
+  return sorted_sets_used
+end
+
 -- Adds a task to the scheduled set; wakes a supervisor when it is the new earliest one, so
 -- blocked supervisors recompute their timeout.
 local function schedule(id, run_at)
   local first = redis.call('ZRANGE', Q.scheduled, 0, 0, 'WITHSCORES')
   redis.call('ZADD', Q.scheduled, fmt(run_at), id)
+  sorted_sets_used = true
   if #first == 0 or tonumber(first[2]) >= run_at then wake() end
 end
 
@@ -91,9 +101,11 @@ local function push_pending(id, priority, front)
   if priority == 0 then
     redis.call(front and 'LPUSH' or 'RPUSH', Q.pendingList, list_entry(id))
   elseif front then
+    sorted_sets_used = true
     local fseq = redis.call('HINCRBY', Q.counters, 'fseq', 1)
     redis.call('ZADD', Q.pending, fmt(front_score(priority, fseq)), id)
   else
+    sorted_sets_used = true
     local seq = redis.call('HINCRBY', Q.counters, 'seq', 1)
     redis.call('ZADD', Q.pending, fmt(pending_score(priority, seq)), id)
   end
@@ -113,16 +125,23 @@ local function count_pending()
   return redis.call('LLEN', Q.pendingList) + redis.call('ZCARD', Q.pending)
 end
 
+-- The ids of an LPOP of Q.pendingList (false when it was empty).
+local function list_ids(entries)
+  local ids = {}
+  if entries then for i, entry in ipairs(entries) do ids[i] = list_id(entry) end end
+  return ids
+end
+
 -- Pops up to `count` pending ids in claim order. Fewer than `count` means nothing is left
 -- pending: each source was asked for the rest and gave less.
 local function pop_pending(count)
+  if not sorted_sets_may_hold() then return list_ids(redis.call('LPOP', Q.pendingList, count)) end
   -- Scores below band 0's start belong to priorities above 0.
   local ids = redis.call('ZRANGEBYSCORE', Q.pending, '-inf', '(' .. fmt(pending_score(0, -C.FIFO_OFFSET)),
     'LIMIT', 0, count)
   if #ids > 0 then redis.call('ZREM', Q.pending, unpack(ids)) end
   if #ids < count then
-    local listed = redis.call('LPOP', Q.pendingList, count - #ids)
-    if listed then for _, entry in ipairs(listed) do ids[#ids + 1] = list_id(entry) end end
+    for _, id in ipairs(list_ids(redis.call('LPOP', Q.pendingList, count - #ids))) do ids[#ids + 1] = id end
   end
   if #ids < count then
     -- Priorities below 0 (and priority-0 entries a version before the list left in the ZSET).

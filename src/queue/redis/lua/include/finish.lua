@@ -2,15 +2,24 @@
 -- Uses Q.active, Q.completed / Q.failed / Q.cancelled (whichever the state needs), Q.defaults,
 -- Q.stats, Q.throughput, Q.taskPrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix, CH.notifyPrefix.
 
--- Deletes every key of a task and releases its idempotency key (when it still points here).
-local function delete_task_keys(id)
-  local tk = Q.taskPrefix .. id
-  local idem = redis.call('HGET', tk, 'idem')
+-- Releases a task's idempotency key when it still points to the task.
+local function release_idem(id)
+  local idem = redis.call('HGET', Q.taskPrefix .. id, 'idem')
   if idem and idem ~= '' then
     local ik = Q.idemPrefix .. idem
     if redis.call('GET', ik) == id then redis.call('DEL', ik) end
   end
-  redis.call('DEL', tk, Q.eventsPrefix .. id)
+end
+
+-- Deletes every key of the given tasks (one DEL) and releases their idempotency keys.
+local function delete_task_keys(ids)
+  local keys = {}
+  for _, id in ipairs(ids) do
+    release_idem(id)
+    keys[#keys + 1] = Q.taskPrefix .. id
+    keys[#keys + 1] = Q.eventsPrefix .. id
+  end
+  if #keys > 0 then redis.call('DEL', unpack(keys)) end
 end
 
 -- Retention sets are scored by expiry: drop entries whose keys already expired (TTL), then
@@ -27,17 +36,17 @@ local function trim_finished(set, keep, now)
   local excess = redis.call('ZCARD', set) - keep
   if excess >= trim_step(keep) then
     local ids = redis.call('ZRANGE', set, 0, math.min(excess, C.TRIM_BATCH) - 1)
-    for _, id in ipairs(ids) do delete_task_keys(id) end
+    delete_task_keys(ids)
     redis.call('ZREM', set, unpack(ids))
   end
 end
 
--- Per-minute counters (kind 'c' completed, 'f' failed), C.THROUGHPUT_MINUTES kept.
-local function count_throughput(kind, now)
+-- Per-minute counters (kind 'c' completed, 'f' failed), C.THROUGHPUT_MINUTES kept; adds n.
+local function count_throughput(kind, now, n)
   local minute = math.floor(now / 60000)
   local old = minute - C.THROUGHPUT_MINUTES
   -- Old minutes are dropped only when a new minute's field is created (its first count).
-  if redis.call('HINCRBY', Q.throughput, kind .. ':' .. minute, 1) > 1 then return end
+  if redis.call('HINCRBY', Q.throughput, kind .. ':' .. minute, n) > n then return end
   redis.call('HDEL', Q.throughput, 'c:' .. old, 'f:' .. old)
   if redis.call('HLEN', Q.throughput) > 4 * C.THROUGHPUT_MINUTES then
     for _, field in ipairs(redis.call('HKEYS', Q.throughput)) do
@@ -55,6 +64,28 @@ local function announce(id, message, known)
   if tag then redis.call('PUBLISH', CH.notifyPrefix .. tag, id .. '\n' .. message) end
 end
 
+-- What finishing tasks writes once for all of them (the active and retention sets, counters,
+-- trimming): finish_task gathers it in a batch when given one, and flush_finished writes it.
+-- A script that finishes several tasks (complete-many.lua) then makes those calls once.
+local function finish_batch()
+  return {ids = {}, scored = {}}
+end
+
+local function flush_finished(batch, now)
+  local n = #batch.ids
+  if n == 0 then return end
+  redis.call('ZREM', Q.active, unpack(batch.ids))
+  redis.call('ZADD', batch.set, unpack(batch.scored))
+  local finished = redis.call('HINCRBY', Q.stats, batch.state, n)
+  if batch.state == 'completed' then count_throughput('c', now, n) end
+  if batch.state == 'failed' then count_throughput('f', now, n) end
+  -- Trimming every `step` finishes keeps a retention set within 1% of `keep` (exact below 200).
+  local step = trim_step(batch.keep)
+  if math.floor(finished / step) ~= math.floor((finished - n) / step) then
+    trim_finished(batch.set, batch.keep, now)
+  end
+end
+
 -- Moves a task to 'completed', 'failed' (dead) or 'cancelled'. `fields` are extra HSET pairs.
 -- Sets TTLs on the task, its events and its idempotency key (cancel releases the key), adds it
 -- to the retention set, trims, counts, appends an 'end' event and publishes on CH.donePrefix..id.
@@ -63,8 +94,9 @@ end
 -- events = , notify = } (false when the field is absent; events: the 'ev' flag), `hdel`, fields to
 -- delete, and `result`, a result JSON to publish with the state when it is small. Without
 -- `known`, owner and leaseUntil are deleted; with it they stay (readers show them only while a
--- task is active) and the task is read nothing more.
-local function finish_task(id, state, now, fields, known)
+-- task is active) and the task is read nothing more. With `batch` (finish_batch(), every task of
+-- it finished to the same state), the set and counter writes wait for flush_finished.
+local function finish_task(id, state, now, fields, known, batch)
   local tk = Q.taskPrefix .. id
   local ttl, keep, set
   if state == 'failed' then
@@ -84,7 +116,6 @@ local function finish_task(id, state, now, fields, known)
   elseif known.hdel then
     redis.call('HDEL', tk, unpack(known.hdel))
   end
-  redis.call('ZREM', Q.active, id)
   -- A stream exists only when the task reported progress or partial output, or a client watches
   -- it (events-watch.lua); both set the task's 'ev' flag. Only then is there anyone to tell.
   local ev = Q.eventsPrefix .. id
@@ -101,14 +132,12 @@ local function finish_task(id, state, now, fields, known)
       if state == 'cancelled' then redis.call('DEL', ik) else redis.call('PEXPIRE', ik, ttl) end
     end
   end
-  redis.call('ZADD', set, fmt(now + ttl), id)
-  local finished = redis.call('HINCRBY', Q.stats, state, 1)
-  if state == 'completed' then count_throughput('c', now) end
-  if state == 'failed' then count_throughput('f', now) end
-  -- Trimming every `step` finishes keeps a retention set within 1% of `keep` (exact below 200).
-  if finished % trim_step(keep) == 0 then
-    trim_finished(set, keep, now)
-  end
+  local b = batch or finish_batch()
+  b.state, b.set, b.keep = state, set, keep
+  b.ids[#b.ids + 1] = id
+  b.scored[#b.scored + 1] = fmt(now + ttl)
+  b.scored[#b.scored + 1] = id
+  if not batch then flush_finished(b, now) end
   -- 'completed\n<result>' lets a waiting client.run resolve without reading the task.
   local message = state
   if known and known.result and #known.result <= C.DONE_RESULT_MAX then message = state .. '\n' .. known.result end
