@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { AttemptOutcome, TaskEvent } from '../queue/task.js';
 import type { ClaimedTask } from '../queue/redis/backend.js';
+import { createCompletionBatcher } from './completion-batcher.js';
 import { createIntervalLoop } from './interval-loop.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { createRecoverer } from './recoverer.js';
@@ -144,6 +145,17 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     }
   };
 
+  // Completions that finish while one is being written go out together (group commit).
+  const completions = createCompletionBatcher({
+    backend,
+    write: (what, fn) => untilWritten(what, fn, log, giveUp),
+    // One requestId for every retry of a call: a re-sent claim-next returns the same tasks.
+    claimOptions: (count) => (stopping || !pool.accepting ? undefined : { supervisorId: o.id, leaseMs: o.leaseMs, count, requestId: newRequestId() }),
+    slots: () => pool.capacity,
+    onClaimed: (task) => start(task),
+    logger: log,
+  });
+
   const observe = (task: ClaimedTask, outcome: AttemptOutcome, result: AttemptResult): void => o.observer?.settled?.(settledAttempt(task.queue, outcome, result));
 
   const settle = async (task: ClaimedTask, outcome: AttemptOutcome): Promise<void> => {
@@ -161,18 +173,15 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const order = nextClaimOrder();
       const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue;
       if (!wantNext) nextOrder = order;
-      // One requestId for every retry of this write: a re-sent claim-next returns the same task.
-      const claimNext = wantNext ? { supervisorId: o.id, leaseMs: o.leaseMs, requestId: newRequestId() } : undefined;
-      const r = await untilWritten('complete', () => backend.complete(task, outcome.result, claimNext), log, giveUp);
-      if (r?.accepted) {
+      const accepted = await completions.submit(task, outcome.result, wantNext);
+      if (accepted) {
         counters.completed += 1;
         observe(task, outcome, 'completed');
         if (log.isLevelEnabled('debug')) log.debug({ task: task.id, queue: task.queue, attempt: task.attempts, ms: outcome.durationMs }, 'task completed');
-      } else if (r) {
+      } else if (accepted === false) {
         log.warn({ task: task.id }, 'result dropped: the lease was lost and the task reassigned');
         observe(task, outcome, 'stale');
       }
-      if (r?.next) start(r.next);
       return;
     }
     if (outcome.notStarted || outcome.interrupted) {
