@@ -23,6 +23,13 @@ export function parseCount(text: string): number {
   return Number(text);
 }
 
+/** --pipeline: a whole number, or "auto". */
+export function parseCountOrAuto(text: string): number | 'auto' {
+  if (text.trim() === 'auto') return 'auto';
+  if (!/^\s*\d+\s*$/.test(text)) throw new InvalidArgumentError(`expected a whole number or "auto", got "${text}"`);
+  return Number(text);
+}
+
 export function parsePositive(text: string): number {
   const n = parseCount(text);
   if (n < 1) throw new InvalidArgumentError(`expected a number >= 1, got "${text}"`);

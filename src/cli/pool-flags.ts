@@ -2,13 +2,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Logger } from 'pino';
 import type { PoolOptions } from '../process/pool-options.js';
 import type { ProcessMode } from '../process/handler-process.js';
-import { parseCount, parseDuration, parsePositive, parseSize } from './parse-units.js';
+import { parseCount, parseCountOrAuto, parseDuration, parsePositive, parseSize } from './parse-units.js';
 
 /** Flags shared by `drover batch` and `drover run`: how handler processes are run. */
 export interface PoolFlags {
   concurrency: number;
   mode: ProcessMode;
-  pipeline?: number;
+  pipeline?: number | 'auto';
   loadTimeout?: number;
   maxTasksPerProcess?: number;
   maxRss?: number;
@@ -22,7 +22,7 @@ export function addPoolFlags(command: Command): Command {
   return command
     .option('-c, --concurrency <n>', 'handler processes (long-lived) or processes at once (one-shot)', parsePositive, 1)
     .option('--mode <mode>', 'long (load once, serve many) or oneshot (a process per task)', parseMode, 'long')
-    .option('--pipeline <n>', 'long-lived: tasks written ahead into each handler beyond its concurrency, so it never waits between tasks (for short tasks); 0 = off (default: 0)', parseCount)
+    .option('--pipeline <n|auto>', 'long-lived: tasks written ahead into each handler beyond its concurrency, so it never waits between tasks; auto = 1 while its tasks take under ~2 ms, 0 = off (default: auto)', parseCountOrAuto)
     .option('--load-timeout <duration>', 'fail a start that is not ready after this long (default: none)', parseDuration)
     .option('--max-tasks-per-process <n>', 'recycle a process after n tasks (default: never)', parseCount)
     .option('--max-rss <size>', 'recycle a process whose memory (with its children) exceeds this, e.g. 4G', parseSize)

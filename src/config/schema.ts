@@ -7,6 +7,7 @@ import {
   parseCommandValue,
   parseDurationValue,
   parseEnvValue,
+  parseCountOrAutoValue,
   parseIntegerValue,
   parseLogFormatValue,
   parseLogLevelValue,
@@ -55,7 +56,7 @@ export const CONFIG_KEYS = {
 
   mode: { scope: 'both', flag: '--mode', parse: parseModeValue },
   concurrency: { scope: 'both', flag: '-c, --concurrency', parse: integer(1) },
-  pipeline: { scope: 'both', flag: '--pipeline', parse: integer(0) },
+  pipeline: { scope: 'both', flag: '--pipeline', parse: parseCountOrAutoValue },
   loadTimeout: { scope: 'both', flag: '--load-timeout', parse: duration(0) },
   maxTasksPerProcess: { scope: 'both', flag: '--max-tasks-per-process', parse: integer(0) },
   maxRss: { scope: 'both', flag: '--max-rss', parse: size(0) },

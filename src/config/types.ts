@@ -10,8 +10,8 @@ import type { QueueSpec } from '../supervisor/queue-selector.js';
 export interface HandlerOptions {
   mode?: ProcessMode;
   concurrency?: number;
-  /** Long-lived: tasks written ahead beyond a handler's concurrency (PoolOptions.pipeline). */
-  pipeline?: number;
+  /** Long-lived: tasks written ahead beyond a handler's concurrency, or 'auto' (PoolOptions.pipeline). */
+  pipeline?: number | 'auto';
   loadTimeout?: number;
   maxTasksPerProcess?: number;
   maxRss?: number;

@@ -27,6 +27,13 @@ export function parseIntegerValue(value: unknown, min: number): number {
   throw new InvalidValue(min === 1 ? 'a positive integer' : `an integer >= ${min}`);
 }
 
+/** An integer >= 0, or "auto" (pipeline). */
+export function parseCountOrAutoValue(value: unknown): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  throw new InvalidValue('an integer >= 0 or "auto"');
+}
+
 /**
  * "30s", "10m", "500ms", "2h", or a number of milliseconds. A string needs its unit: on the
  * command line a bare number means seconds, in JSON a bare number means ms, and "30" would be

@@ -13,6 +13,7 @@ import { LoadPhase } from './load-phase.js';
 import { signalGroup } from './process-group.js';
 import { spawnHandler, type HandlerCommand, type SpawnedHandler } from './spawn-handler.js';
 import { StderrTail } from './stderr-tail.js';
+import { AutoWriteAhead } from './write-ahead.js';
 
 export type ProcessMode = 'long' | 'oneshot';
 
@@ -32,10 +33,12 @@ export interface HandlerProcessOptions {
   cancelGraceMs: number;
   /** After SIGTERM, how long before SIGKILL. */
   killGraceMs: number;
-  /** Long-lived: tasks written ahead beyond the declared concurrency, waiting in the handler's stdin. Ignored in one-shot mode. */
-  pipeline: number;
+  /** Long-lived: tasks written ahead beyond the declared concurrency, waiting in the handler's stdin, or 'auto' (write-ahead.ts). Ignored in one-shot mode. */
+  pipeline: number | 'auto';
   logger: Logger;
   onTaskEvent?: (event: TaskEvent) => void;
+  /** `pipeline: 'auto'` changed how many tasks this process takes (see capacity). */
+  onCapacityChange?: () => void;
 }
 
 /** Counters a process keeps for metrics and tests. */
@@ -78,9 +81,11 @@ export class HandlerProcess {
   #processExit: ExitInfo | undefined;
   /** Set by terminate(): the process is on its way out and takes no task, even if it says ready. */
   #terminating = false;
+  readonly #autoWriteAhead: AutoWriteAhead | undefined;
 
   constructor(opts: HandlerProcessOptions) {
     this.#opts = opts;
+    if (opts.pipeline === 'auto' && opts.mode === 'long') this.#autoWriteAhead = new AutoWriteAhead();
     this.name = opts.name;
     this.mode = opts.mode;
     this.#load = new LoadPhase(opts.mode === 'long' ? opts.loadTimeoutMs : 0, () => this.#loadTimedOut());
@@ -137,7 +142,8 @@ export class HandlerProcess {
 
   /** Tasks it may be written beyond its declared concurrency (0 in one-shot mode). */
   get pipeline(): number {
-    return this.mode === 'long' ? this.#opts.pipeline : 0;
+    if (this.#autoWriteAhead) return this.#autoWriteAhead.depth;
+    return this.mode === 'long' && this.#opts.pipeline !== 'auto' ? this.#opts.pipeline : 0;
   }
 
   /** Free task slots (written-ahead ones included), 0 unless ready. */
@@ -270,6 +276,7 @@ export class HandlerProcess {
       return;
     }
     this.#release(taskId);
+    if (this.#autoWriteAhead?.note(task.elapsed())) this.#opts.onCapacityChange?.();
     if (task.settled) {
       this.counters.lateReplies += 1;
       this.#log.info({ task: taskId }, 'reply after the task timed out or was cancelled: dropped');

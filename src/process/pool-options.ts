@@ -23,11 +23,12 @@ export interface PoolOptions {
   /**
    * Long-lived: tasks written ahead into each process's stdin beyond its declared concurrency,
    * so it never waits a round trip between tasks. They wait there (their timeout not running)
-   * until the handler has a free slot. 0 = write a task only into a free slot (the safe default:
-   * a written-ahead task is run during a shutdown's drain instead of going back to the queue,
-   * and a handler that starts every line it reads would run it at once). @defaultValue 0
+   * until the handler has a free slot. 0 = write a task only into a free slot (a written-ahead
+   * task is run during a shutdown's drain instead of going back to the queue, and a handler that
+   * starts every line it reads would run it at once). 'auto' = one while the process's last 16
+   * tasks each took under ~2 ms, else none (write-ahead.ts). @defaultValue 'auto'
    */
-  pipeline?: number;
+  pipeline?: number | 'auto';
   /** Recycle a process after this many tasks (written-ahead ones included); 0 = never. @defaultValue 0 */
   maxTasksPerProcess?: number;
   /** Recycle a process when it and its children use more resident memory; 0 = no limit. @defaultValue 0 */
@@ -53,7 +54,7 @@ export const DEFAULT_POOL_OPTIONS = {
   loadTimeoutMs: 0,
   cancelGraceMs: 5000,
   killGraceMs: 5000,
-  pipeline: 0,
+  pipeline: 'auto',
   maxTasksPerProcess: 0,
   maxRssBytes: 0,
   restartDelayMs: 200,
@@ -77,7 +78,10 @@ export function normalizePoolOptions(options: PoolOptions): NormalizedPoolOption
   if (!o.command.command) throw new DroverError('INVALID_OPTION', 'a handler command is required (after --)');
   check('concurrency', o.concurrency, 1);
   check('maxLineBytes', o.maxLineBytes, 1024);
-  for (const name of ['loadTimeoutMs', 'cancelGraceMs', 'killGraceMs', 'pipeline', 'maxTasksPerProcess', 'maxRssBytes', 'restartDelayMs', 'maxRestartDelayMs', 'stableUptimeMs'] as const) {
+  if (o.pipeline !== 'auto' && !(Number.isInteger(o.pipeline) && o.pipeline >= 0)) {
+    throw new DroverError('INVALID_OPTION', `option pipeline must be an integer >= 0 or "auto", got ${JSON.stringify(o.pipeline)}`);
+  }
+  for (const name of ['loadTimeoutMs', 'cancelGraceMs', 'killGraceMs', 'maxTasksPerProcess', 'maxRssBytes', 'restartDelayMs', 'maxRestartDelayMs', 'stableUptimeMs'] as const) {
     check(name, o[name], 0);
   }
   check('maxFailedStarts', o.maxFailedStarts, 1);

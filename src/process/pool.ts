@@ -228,6 +228,10 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       pipeline: o.pipeline,
       logger: o.logger,
       onTaskEvent: o.onTaskEvent,
+      onCapacityChange: () => {
+        this.#dispatch();
+        this.emit('capacity');
+      },
     });
     this.#procs.add(proc);
     (this.#reaper ??= new OrphanReaper()).add(proc.pid);

@@ -21,6 +21,11 @@ const CASES: { name: string; config: unknown; args?: string[]; message: string; 
     message: 'drover.config.json: handlers.model.concurrency must be a positive integer, got "two"',
   },
   {
+    name: 'a pipeline that is neither a count nor "auto"',
+    config: { handlers: { model: { ...ok, pipeline: 'fast' } } },
+    message: 'handlers.model.pipeline must be an integer >= 0 or "auto", got "fast"',
+  },
+  {
     name: 'zero where a positive integer is needed',
     config: { concurrency: 0, handlers: { model: ok } },
     message: 'concurrency must be a positive integer, got 0',

@@ -6,7 +6,7 @@ import { attempt, startPool } from './pool-helpers.js';
 const openAtArrival = (o: { ok: boolean; result?: unknown }): number => (o.ok ? (o.result as { open_at_arrival: number }).open_at_arrival : -1);
 
 describe('pipelining (tasks written ahead into a long-lived handler)', () => {
-  it('writes one task ahead by default: a handler that declares nothing has 2 open at arrival', async () => {
+  it('pipeline 1 writes one task ahead: a handler that declares nothing has 2 open at arrival', async () => {
     const { pool } = startPool({ command: pyHandler('inflight.py', { DELAY_MS: '150' }), pipeline: 1 });
     await pool.whenReady();
     expect(pool.capacity).toBe(2);
@@ -32,6 +32,32 @@ describe('pipelining (tasks written ahead into a long-lived handler)', () => {
     expect(pool.capacity).toBe(1);
     const seen = (await Promise.all(Array.from({ length: 4 }, (_, i) => pool.run(attempt(i))))).map(openAtArrival);
     expect(seen).toEqual([1, 1, 1, 1]);
+  });
+
+  it("'auto' (the default) writes one task ahead after 16 short tasks in a row, and none from the first long one", async () => {
+    const { pool } = startPool({ command: pyHandler('inflight.py', { DELAY_MS: '0' }) });
+    await pool.whenReady();
+    let capacityEvents = 0;
+    pool.on('capacity', () => (capacityEvents += 1));
+    expect(pool.capacity).toBe(1);
+    // One at a time until it turns on: at the 16th short task in a row (later when a busy
+    // machine makes one of them take over 1 ms, which starts the count again).
+    let short = 0;
+    while (pool.capacity === 1 && short < 500) {
+      expect(openAtArrival(await pool.run(attempt(short)))).toBe(1);
+      short += 1;
+    }
+    expect(short).toBeGreaterThanOrEqual(16);
+    expect(pool.capacity).toBe(2);
+    expect(capacityEvents).toBe(1);
+    // Now the task after a long one is written ahead behind it...
+    const [long, behind] = await Promise.all([pool.run(attempt({ delay_ms: 300 })), pool.run(attempt(17))]);
+    expect([openAtArrival(long), openAtArrival(behind)]).toEqual([1, 2]);
+    // ...and the long one turned it off: the next pair goes one at a time.
+    expect(pool.capacity).toBe(1);
+    expect(capacityEvents).toBe(2);
+    const pair = await Promise.all([pool.run(attempt({ delay_ms: 100 })), pool.run(attempt(19))]);
+    expect(pair.map(openAtArrival)).toEqual([1, 1]);
   });
 
   it("starts a written-ahead task's timeout only when the handler has a slot for it", async () => {
@@ -110,14 +136,18 @@ describe('pipelining (tasks written ahead into a long-lived handler)', () => {
     expect(outcomes.every((o) => o.ok)).toBe(true);
   });
 
-  it('is off by default and takes --pipeline from the command line (drover batch)', async () => {
+  it('takes --pipeline from the command line (drover batch); the default, auto, writes nothing ahead of 100 ms tasks', async () => {
     const input = Array.from({ length: 4 }, (_, i) => JSON.stringify({ i })).join('\n');
     const seenWith = async (flags: string[]): Promise<number[]> => {
       const run = await runCli(['batch', '--keep-order', ...flags, '--', PYTHON, fixture('inflight.py')], { input, env: { DELAY_MS: '100' } });
       expect(run.exitCode).toBe(0);
       return run.lines.map((l) => (l.result as { open_at_arrival: number }).open_at_arrival);
     };
-    expect(await seenWith([])).toEqual([1, 1, 1, 1]); // off by default
+    expect(await seenWith([])).toEqual([1, 1, 1, 1]); // auto: these tasks are not short
+    expect(await seenWith(['--pipeline', 'auto'])).toEqual([1, 1, 1, 1]);
     expect((await seenWith(['--pipeline', '1']))[1]).toBe(2);
+    const bad = await runCli(['batch', '--pipeline', 'fast', '--', PYTHON, fixture('inflight.py')], { input });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('expected a whole number or "auto", got "fast"');
   });
 });
