@@ -126,6 +126,9 @@ export async function measure(ctx) {
     const handler = [python, `${BENCH}handlers/echo.py`];
     await commandsPerTask('redis-commands-drover', 'drover run -c 2, plain Python echo; enqueue included', statsRedis, tasks,
       (hooks) => droverDrain({ url: statsUrl, tasks, handler, tag: 'cmds', hooks }), 'hmget');
+    // From 4 handler slots the supervisor commits completions in groups (completion-batcher.ts).
+    await commandsPerTask('redis-commands-drover-c8', 'drover run -c 8 (group commit), plain Python echo; enqueue included', statsRedis, tasks,
+      (hooks) => droverDrain({ url: statsUrl, tasks, handler, concurrency: 8, tag: 'cmds8', hooks }), 'hmget');
     await commandsPerTask('redis-commands-bullmq', 'BullMQ in-process worker, concurrency 2; addBulk included', statsRedis, tasks,
       (hooks) => bullmqDrain({ url: statsUrl, tasks, processor: async (job) => job.data, hooks }));
     await commandsPerTask('redis-commands-floor', 'floor, 1 buffered per child; RPUSH of 1000 lines included', statsRedis, tasks,
