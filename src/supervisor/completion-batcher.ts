@@ -10,10 +10,11 @@ import type { ClaimOptions } from '../queue/redis/lifecycle.js';
 export const MAX_CALLS_IN_FLIGHT = 2;
 
 /**
- * Below this many handler slots every completion has a call of its own. With 2 slots, holding
- * completions back made the two handlers finish in step and wait for the same round trip:
- * 9% fewer tasks/s on the 2-core bench machine, for no Redis saving worth it. From 4 slots up,
- * the same throughput with 10-20% less Redis CPU per task (docs/performance.md).
+ * Below this many task slots (the pool's capacity: declared concurrency plus written-ahead
+ * tasks) every completion has a call of its own. With 2 slots and nothing written ahead, holding
+ * completions back made the two handlers finish in step and wait for the same round trip: 9%
+ * fewer tasks/s on the 2-core bench machine. From 4 slots up (-c 2 with --pipeline auto on
+ * tiny tasks included), the same throughput with 10-20% less Redis CPU per task.
  */
 export const GROUP_COMMIT_MIN_SLOTS = 4;
 
@@ -26,7 +27,7 @@ export interface CompletionBatcherParams {
   write<T>(what: string, fn: () => Promise<T>): Promise<T | undefined>;
   /** The claim to make with a call that asks for `count` next tasks, or undefined for none (stopping). */
   claimOptions(count: number): ClaimOptions | undefined;
-  /** The pool's handler slots now (group commit engages from GROUP_COMMIT_MIN_SLOTS). */
+  /** The pool's task slots now (group commit engages from GROUP_COMMIT_MIN_SLOTS). */
   slots(): number;
   /** A task the claim of a call leased to us. */
   onClaimed(task: ClaimedTask): void;

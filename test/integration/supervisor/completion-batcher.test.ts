@@ -67,7 +67,7 @@ describe('completion batcher', () => {
     await real.close();
   });
 
-  it('below 4 handler slots every completion has a call of its own', async () => {
+  it('below 4 task slots every completion has a call of its own', async () => {
     const real = new RedisBackend({ redis, prefix });
     const { backend, calls } = recordingBackend(real);
     await real.enqueueMany('q', [1, 2, 3, 4].map((payload) => ({ payload })));
