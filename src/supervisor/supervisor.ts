@@ -171,7 +171,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // The order drawn here is the one the fetch loop uses next, so with weights each claim is
       // one weighted draw (drawing again there would favour the heavy queue twice).
       const order = nextClaimOrder();
-      const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue;
+      // Not while registered for hand-off: the queue was empty, and the next task comes to the inbox.
+      const handOff = idleMs !== undefined && backend.idleSlots(task.queue) > 0;
+      const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue && !handOff;
       if (!wantNext) nextOrder = order;
       const accepted = await completions.submit(task, outcome.result, wantNext);
       if (accepted) {
@@ -246,9 +248,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      // Still registered idle for the room there is (a task was handed over, the queue was
-      // empty then): wait for the next hand-off instead of claiming from an empty queue.
-      if (idleMs !== undefined && !unanswered && backend.idleSlots(queueNames[0]!) >= room) {
+      // Still registered idle (a task was handed over, the queue was empty then): wait for the
+      // next hand-off instead of claiming from an empty queue. An entry with fewer slots than
+      // the room is enough: once it is used up, enqueues push wake tokens, and the claim that
+      // follows a wakeup fills the room and registers again (at low load: one claim per
+      // `slots` tasks instead of one per task).
+      if (idleMs !== undefined && !unanswered && backend.idleSlots(queueNames[0]!) > 0) {
         await idle();
         continue;
       }
