@@ -312,8 +312,12 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       });
       pool.on('healthy', reportHealth);
       pool.on('starting', reportHealth);
-      // A handler that declares concurrency N can take N tasks once ready: claim more now.
-      pool.on('capacity', nudge);
+      // A handler that declares concurrency N can take N tasks once ready (and --pipeline auto
+      // one more): claim more now. Not while idling on an empty queue: that would only end the
+      // wait (and leave the hand-off list) to find the queue as empty.
+      pool.on('capacity', () => {
+        if (!idling) nudge();
+      });
       fetchLoop = fetch();
       log.info({ queues: queueNames, leaseMs: o.leaseMs, prefetch: o.prefetch }, 'supervisor started');
     },
