@@ -171,9 +171,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // The order drawn here is the one the fetch loop uses next, so with weights each claim is
       // one weighted draw (drawing again there would favour the heavy queue twice).
       const order = nextClaimOrder();
-      // Not while registered for hand-off: the queue was empty, and the next task comes to the inbox.
-      const handOff = idleMs !== undefined && backend.idleSlots(task.queue) > 0;
-      const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue && !handOff;
+      const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue;
       if (!wantNext) nextOrder = order;
       const accepted = await completions.submit(task, outcome.result, wantNext);
       if (accepted) {
@@ -248,12 +246,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      // Still registered idle (a task was handed over, the queue was empty then): wait for the
-      // next hand-off instead of claiming from an empty queue. An entry with fewer slots than
-      // the room is enough: once it is used up, enqueues push wake tokens, and the claim that
-      // follows a wakeup fills the room and registers again (at low load: one claim per
-      // `slots` tasks instead of one per task).
-      if (idleMs !== undefined && !unanswered && backend.idleSlots(queueNames[0]!) > 0) {
+      // Still registered idle for the room there is (a task was handed over, the queue was
+      // empty then): wait for the next hand-off instead of claiming from an empty queue.
+      if (idleMs !== undefined && !unanswered && backend.idleSlots(queueNames[0]!) >= room) {
         await idle();
         continue;
       }
