@@ -10,6 +10,7 @@ import { createCompletionBatcher } from '../../../src/supervisor/completion-batc
 import { createSupervisor } from '../../../src/supervisor/supervisor.js';
 import { memoryLogger, pyHandler } from '../../helpers/handlers.js';
 import { cleanupPrefix, connect, REDIS_URL, testPrefix } from '../../helpers/redis.js';
+import { recordingBackend } from '../../helpers/recording-backend.js';
 
 const redis = connect();
 const prefix = testPrefix('group-commit');
@@ -21,28 +22,22 @@ afterAll(async () => {
   await redis.quit();
 });
 
-/** The real backend; records the size of every completeMany call. */
-function recordingBackend(backend: RedisBackend): { backend: RedisBackend; calls: number[] } {
-  const calls: number[] = [];
-  const wrapped = new Proxy(backend, {
-    get(target, key, receiver) {
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (key === 'completeMany') {
-        return (queue: string, completions: readonly unknown[], claim: unknown) => {
-          calls.push(completions.length);
-          return backend.completeMany(queue, completions as Parameters<RedisBackend['completeMany']>[1], claim as Parameters<RedisBackend['completeMany']>[2]);
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
+/** The real backend; the size of every completeMany call. */
+function sizedBackend(real: RedisBackend): { backend: RedisBackend; calls: number[] } {
+  const { backend, calls } = recordingBackend(real, ['completeMany']);
+  return {
+    backend,
+    get calls() {
+      return calls.completeMany!.map((args) => (args[1] as unknown[]).length);
     },
-  });
-  return { backend: wrapped, calls };
+  };
 }
 
 describe('completion batcher', () => {
   it('sends completions at once while fewer than two calls are in flight, and the ones that arrive meanwhile together, with their claims', async () => {
     const real = new RedisBackend({ redis, prefix });
-    const { backend, calls } = recordingBackend(real);
+    const recorded = sizedBackend(real);
+    const { backend } = recorded;
     await real.enqueueMany('q', [1, 2, 3, 4, 5, 6, 7, 8].map((payload) => ({ payload })));
     const held = await real.claim('q', { ...LEASE, count: 5 });
     const claimed: ClaimedTask[] = [];
@@ -60,7 +55,7 @@ describe('completion batcher', () => {
     });
     const accepted = await Promise.all(held.map((t, i) => batcher.submit(t, { n: t.payload }, i >= 2)));
     expect(accepted).toEqual([true, true, true, true, true]);
-    expect(calls).toEqual([1, 1, 3]);
+    expect(recorded.calls).toEqual([1, 1, 3]);
     expect(counts).toEqual([3]); // the first two asked for no next task, the other three for one each
     expect(claimed.map((t) => t.payload)).toEqual([6, 7, 8]);
     for (const t of held) expect(await real.get(t.id)).toMatchObject({ state: 'completed', result: { n: t.payload } });
@@ -69,7 +64,8 @@ describe('completion batcher', () => {
 
   it('below 4 task slots every completion has a call of its own', async () => {
     const real = new RedisBackend({ redis, prefix });
-    const { backend, calls } = recordingBackend(real);
+    const recorded = sizedBackend(real);
+    const { backend } = recorded;
     await real.enqueueMany('q', [1, 2, 3, 4].map((payload) => ({ payload })));
     const held = await real.claim('q', { ...LEASE, count: 4 });
     const batcher = createCompletionBatcher({
@@ -81,7 +77,7 @@ describe('completion batcher', () => {
       logger: memoryLogger().logger,
     });
     expect(await Promise.all(held.map((t) => batcher.submit(t, 1, false)))).toEqual([true, true, true, true]);
-    expect(calls).toEqual([1, 1, 1, 1]);
+    expect(recorded.calls).toEqual([1, 1, 1, 1]);
     await real.close();
   });
 
@@ -107,7 +103,8 @@ describe('completion batcher', () => {
 
   it('a supervisor under load completes in fewer calls than tasks, and every task once', async () => {
     const real = new RedisBackend({ redis, prefix });
-    const { backend, calls } = recordingBackend(real);
+    const recorded = sizedBackend(real);
+    const { backend } = recorded;
     const { logger } = memoryLogger();
     const pool = new Pool({ command: pyHandler('echo.py'), concurrency: 6, logger });
     const supervisor = createSupervisor({ backend, pool, queues: [{ name: 'load' }], logger });
@@ -119,8 +116,8 @@ describe('completion batcher', () => {
       supervisor.start();
       const infos = await Promise.all(ids.map((id) => client.wait(id, { timeout: 30_000 })));
       expect(infos.every((info) => info.state === 'completed')).toBe(true);
-      expect(calls.reduce((a, b) => a + b, 0)).toBe(tasks);
-      expect(calls.length).toBeLessThan(tasks);
+      expect(recorded.calls.reduce((a, b) => a + b, 0)).toBe(tasks);
+      expect(recorded.calls.length).toBeLessThan(tasks);
       expect((await client.stats('load')).totals).toMatchObject({ completed: tasks, staleReplies: 0 });
     } finally {
       await supervisor.stop();
