@@ -25,8 +25,11 @@ export interface CompletionBatcherParams {
   backend: Pick<RedisBackend, 'completeMany'>;
   /** Runs a write until it is written (untilWritten); undefined when it gave up. */
   write<T>(what: string, fn: () => Promise<T>): Promise<T | undefined>;
-  /** The claim to make with a call that asks for `count` next tasks, or undefined for none (stopping). */
-  claimOptions(count: number): ClaimOptions | undefined;
+  /**
+   * The claim to make with a call that completes `completing` attempts and asks for `count` next
+   * tasks, or undefined for none (stopping).
+   */
+  claimOptions(count: number, completing: number): ClaimOptions | undefined;
   /** The pool's task slots now (group commit engages from GROUP_COMMIT_MIN_SLOTS). */
   slots(): number;
   /** A task the claim of a call leased to us. */
@@ -67,7 +70,7 @@ export function createCompletionBatcher(p: CompletionBatcherParams): CompletionB
     let count = 0;
     for (const item of batch) if (item.wantNext) count += 1;
     // Decided once per call: a re-sent call asks with the same requestId, and gets the same tasks.
-    const claim = count > 0 ? p.claimOptions(count) : undefined;
+    const claim = count > 0 ? p.claimOptions(count, batch.length) : undefined;
     const completions = batch.map((item) => item.completion);
     let reply: Awaited<ReturnType<RedisBackend['completeMany']>> | undefined;
     try {

@@ -149,8 +149,14 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const completions = createCompletionBatcher({
     backend,
     write: (what, fn) => untilWritten(what, fn, log, giveUp),
-    // One requestId for every retry of a call: a re-sent claim-next returns the same tasks.
-    claimOptions: (count) => (stopping || !pool.accepting ? undefined : { supervisorId: o.id, leaseMs: o.leaseMs, count, requestId: newRequestId() }),
+    // One requestId for every retry of a call: a re-sent claim-next returns the same tasks. A
+    // supervisor that is handed tasks (idleMs) gives the slots these completions free back to
+    // its idle entry when the claim drains the queue, instead of claiming again to register.
+    claimOptions: (count, completing) => {
+      if (stopping || !pool.accepting) return undefined;
+      const claim = { supervisorId: o.id, leaseMs: o.leaseMs, count, requestId: newRequestId() };
+      return idleMs === undefined ? claim : { ...claim, idleMs, idleSlots: Math.max(0, target() - held.size + completing) };
+    },
     slots: () => pool.capacity,
     onClaimed: (task) => start(task),
     logger: log,

@@ -100,13 +100,19 @@ export class RedisBackend {
   claim(queue: string, opts: ClaimOptions): Promise<ClaimedTask[]> {
     return this.guard('claim', async () => {
       const reply = await claim(this.ctx, queue, opts);
-      // A claim that drained the queue already did the next waitForWork's peek (and, with
-      // idleMs, registered this supervisor as idle: claim.lua does so unless a task is due now).
-      const registered = opts.idleMs !== undefined && reply.drainedWaitMs !== undefined && reply.drainedWaitMs !== 0;
-      const idle = registered ? { slots: (opts.count ?? 1) - reply.tasks.length, ms: opts.idleMs ?? 0 } : undefined;
-      this.waiter.noteClaim(queue, reply.drainedWaitMs, idle);
+      this.noteClaim(queue, opts.idleMs, (opts.count ?? 1) - reply.tasks.length, reply.drainedWaitMs);
       return reply.tasks;
     });
+  }
+
+  /**
+   * A claim that drained the queue already did the next waitForWork's peek, and with idleMs
+   * registered this supervisor as idle for `slots` tasks (claim-core.lua does so unless a task is
+   * due now, or there is no slot to offer).
+   */
+  private noteClaim(queue: string, idleMs: number | undefined, slots: number, drainedWaitMs: number | undefined): void {
+    const registered = idleMs !== undefined && drainedWaitMs !== undefined && drainedWaitMs !== 0 && slots > 0;
+    this.waiter.noteClaim(queue, drainedWaitMs, registered ? { slots, ms: idleMs } : undefined);
   }
 
   /**
@@ -157,7 +163,13 @@ export class RedisBackend {
    * cannot be serialized fails only its own attempt, before anything is sent.
    */
   completeMany(queue: string, completions: readonly Completion[], claimNext?: ClaimOptions): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
-    return this.guard('completeMany', () => completeMany(this.ctx, queue, completions, claimNext));
+    return this.guard('completeMany', async () => {
+      const reply = await completeMany(this.ctx, queue, completions, claimNext);
+      if (claimNext?.idleMs !== undefined && (claimNext.count ?? 1) > 0) {
+        this.noteClaim(queue, claimNext.idleMs, (claimNext.idleSlots ?? claimNext.count ?? 1) - reply.claimed.length, reply.drainedWaitMs);
+      }
+      return { accepted: reply.accepted, claimed: reply.claimed };
+    });
   }
 
   /** A re-sent fail of an attempt already failed with this token answers the same again. */

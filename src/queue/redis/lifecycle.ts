@@ -30,6 +30,12 @@ export interface ClaimOptions {
    * @defaultValue undefined (no registration)
    */
   idleMs?: number;
+  /**
+   * With idleMs, for the claim of completeMany: the tasks to register for, the supervisor's room
+   * once these completions are written (a claim registers for `count` minus what it got).
+   * @defaultValue count
+   */
+  idleSlots?: number;
 }
 
 export interface FailInput {
@@ -112,18 +118,35 @@ export async function completeMany(
   queue: string,
   completions: readonly Completion[],
   claimNext?: ClaimOptions,
-): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+): Promise<CompleteManyReply> {
   assertQueueName(queue);
   if (completions.length === 0) throw new DroverError('INVALID_OPTION', 'completions: expected at least one');
   const [owner, leaseMs, count, rid] = claimNext ? claimArgs(claimNext) : ['', 1, 0, ''];
-  const args: (string | number)[] = [owner, leaseMs, count, rid];
+  const idleMs = claimNext?.idleMs === undefined ? '' : positiveMs('idleMs', claimNext.idleMs);
+  const idleSlots = idleMs === '' ? '' : nonNegativeCount('idleSlots', claimNext!.idleSlots ?? count);
+  const args: (string | number)[] = [owner, leaseMs, count, rid, idleMs, idleSlots];
   for (const c of completions) {
     if (c.task.queue !== queue) throw new DroverError('INVALID_OPTION', `completions: task ${c.task.id} is of queue ${c.task.queue}, not ${queue}`);
     args.push(c.task.id, c.task.token, c.resultJson);
   }
   const reply = asArray(await runQueueScript(ctx, 'complete-many', queue, args), 'complete-many reply');
   const flags = asString(reply[0], 'accepted flags');
-  return { accepted: completions.map((_, i) => flags[i] === '1'), claimed: parseClaimedTasks(queue, reply[1]) };
+  const out: CompleteManyReply = { accepted: completions.map((_, i) => flags[i] === '1'), claimed: parseClaimedTasks(queue, reply[1]) };
+  if (reply[2] !== undefined) out.drainedWaitMs = asNumber(reply[2]);
+  return out;
+}
+
+export interface CompleteManyReply {
+  /** By attempt, in order: false for a stale reply. */
+  accepted: boolean[];
+  claimed: ClaimedTask[];
+  /** With claimNext.idleMs, when the claim drained the queue: as ClaimReply.drainedWaitMs. */
+  drainedWaitMs?: number;
+}
+
+function nonNegativeCount(option: string, n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new DroverError('INVALID_OPTION', `${option}: expected an integer >= 0, got ${JSON.stringify(n)}`);
+  return n;
 }
 
 function errorJson(f: FailInput): string {

@@ -104,7 +104,8 @@ describe('RedisBackend.completeMany', () => {
     const [t] = await f.backend.claim('other', LEASE);
     await expect(f.backend.completeMany('q', [done(t!)])).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('of queue other') });
     const ctx = createContext(f.redis, f.prefix);
-    await expect(runQueueScript(ctx, 'complete-many', 'q', ['sup', 1000, 0, '', 'id-only'])).rejects.toThrow(/complete-many takes 4 arguments and 3 per attempt/);
-    await expect(runQueueScript(ctx, 'complete-many', 'q', ['sup', 'x', 1, '', 'a', '1', 'null'])).rejects.toThrow(/positive leaseMs/);
+    await expect(runQueueScript(ctx, 'complete-many', 'q', ['sup', 1000, 0, '', '', '', 'id-only'])).rejects.toThrow(/complete-many takes 6 arguments and 3 per attempt/);
+    await expect(runQueueScript(ctx, 'complete-many', 'q', ['sup', 'x', 1, '', '', '', 'a', '1', 'null'])).rejects.toThrow(/positive leaseMs/);
+    await expect(runQueueScript(ctx, 'complete-many', 'q', ['sup', 1000, 1, '', '0', '2', 'a', '1', 'null'])).rejects.toThrow(/positive idle ms and a slot count, got 0 and 2/);
   });
 });

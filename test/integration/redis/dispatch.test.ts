@@ -29,6 +29,34 @@ describe('RedisBackend: an enqueue hands its task to a supervisor waiting on the
   });
   const keys = (queue: string) => new KeySpace(f.prefix).queue(queue);
 
+  it('a completion whose claim-next drains the queue gives the slot it frees back to the idle entry: the next task is handed over with no claim between', async () => {
+    expect(await claimIdle('d9')).toEqual([]); // registered for 2
+    const first = sup.waitForWork(['d9'], 10_000);
+    await sleep(100);
+    await f.backend.enqueue('d9', 1);
+    await first;
+    expect(sup.idleSlots('d9')).toBe(1);
+    // The supervisor holds 1 task of its room of 2: completing it frees a slot (idleSlots 2).
+    const done = await sup.completeMany('d9', [{ task: handed[0]!, resultJson: '"ok"' }], { supervisorId: 'sup-a', leaseMs: 30_000, count: 1, idleMs: 10_000, idleSlots: 2 });
+    expect(done).toEqual({ accepted: [true], claimed: [] });
+    expect(await f.redis.lrange(keys('d9').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 2 sup-a$/)]);
+    expect(sup.idleSlots('d9')).toBe(2);
+    // Two more enqueues are handed over, one after the other, with no claim.
+    for (const payload of [2, 3]) {
+      const waiting = sup.waitForWork(['d9'], 10_000);
+      await sleep(50);
+      await f.backend.enqueue('d9', payload);
+      await waiting;
+    }
+    expect(handed.map((t) => t.payload)).toEqual([1, 2, 3]);
+    expect(await f.redis.lrange(keys('d9').idle, 0, -1)).toEqual([]);
+    // A claim-next that finds a task registers nothing (the queue is not empty).
+    await f.backend.enqueueMany('d9', [{ payload: 4 }, { payload: 5 }]);
+    const next = await sup.completeMany('d9', [{ task: handed[1]!, resultJson: '"ok"' }], { supervisorId: 'sup-a', leaseMs: 30_000, count: 1, idleMs: 10_000, idleSlots: 2 });
+    expect(next.claimed.map((t) => t.payload)).toEqual([4]);
+    expect(await f.redis.lrange(keys('d9').idle, 0, -1)).toEqual([]);
+  });
+
   it('the task arrives leased through the inbox: no wake token, nothing pending, no claim', async () => {
     expect(await claimIdle('d1')).toEqual([]); // asked 2, drained: registered as idle for 2
     expect(await f.redis.lrange(keys('d1').idle, 0, -1)).toEqual([expect.stringMatching(/^\d+ 30000 2 sup-a$/)]);

@@ -3,7 +3,7 @@
 -- that this script already completed (same token, recorded in finishedToken / finishedAs) is
 -- accepted again without changing or counting anything: a re-sent command whose reply was lost.
 -- The claim of the next tasks is idempotent with a request id (see complete-core).
--- KEYS: pending pendingList scheduled active completed defaults stats throughput counters wake taskPrefix eventsPrefix idemPrefix claimReqPrefix
+-- KEYS: pending pendingList scheduled active completed defaults stats throughput counters wake taskPrefix eventsPrefix idemPrefix claimReqPrefix idle
 -- CHANNELS: donePrefix notifyPrefix
 -- ARGV: 1 id, 2 token, 3 result JSON, 4 claim next (1/0), 5 supervisor id, 6 leaseMs, 7 count,
 --       8 request id of the claim ('' = none)
@@ -11,6 +11,7 @@
 --@include common
 --@include finish
 --@include claim-core
+--@include dispatch
 --@include complete-core
 
 local count = 0

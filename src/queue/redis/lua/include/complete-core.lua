@@ -1,6 +1,7 @@
 -- complete-core.lua: completing attempts and claiming the next tasks in the same round trip
--- (needs common, finish and claim-core). complete.lua completes one attempt, complete-many.lua
--- several (the supervisor's group commit: what finished while a call was in flight).
+-- (needs common, finish, claim-core and dispatch). complete.lua completes one attempt,
+-- complete-many.lua several (the supervisor's group commit: what finished while a call was in
+-- flight).
 
 -- Completes `attempts` ({id, token, result JSON} each) and, when count > 0, claims up to `count`
 -- next tasks for `owner`. An attempt is accepted when its task is still active under its token
@@ -9,9 +10,14 @@
 -- The claim is idempotent with a request id: when an attempt is accepted afresh, the record of
 -- what was claimed (claim_record) rides on the first one's finishing HSET, so a replay answers
 -- from there; otherwise the claim goes through claim_once's own record.
--- Returns a table of accepted flags (true/false, by attempt) and the claimed rows, or nil and
--- an error reply.
-local function complete_attempts(attempts, owner, lease_ms, count, request_id)
+-- With `idle` ({ms = , slots = }, complete-many only), a claim that drains the queue registers
+-- the supervisor in Q.idle for `slots` minus what it claimed, as a claim does (claim.lua): the
+-- slot a completion frees goes back on the supervisor's entry, so at low load the next task is
+-- handed over without a claim of its own.
+-- Returns a table of accepted flags (true/false, by attempt), the claimed rows and, when the
+-- claim drained the queue and `idle` was given, what a wake-peek would answer (drained_wait);
+-- or nil and an error reply.
+local function complete_attempts(attempts, owner, lease_ms, count, request_id, idle)
   local now = now_ms()
   local reads, fresh, seen = {}, {}, {}
   for i, a in ipairs(attempts) do
@@ -22,13 +28,18 @@ local function complete_attempts(attempts, owner, lease_ms, count, request_id)
     if f[1] == 'active' and f[2] == a[2] and not seen[a[1]] then fresh[#fresh + 1] = i end
     seen[a[1]] = true
   end
-  local accepted, claimed = {}, {}
+  local accepted, claimed, wait = {}, {}, nil
   if #fresh > 0 then
     -- Claim first, so that the record of what was claimed rides on a finishing HSET. Wakeups
     -- cascade from claims of woken supervisors (claim.lua) and from enqueues; a busy
     -- supervisor's claim-next wakes a peer only for tasks it just promoted, which no enqueue
     -- announced. Saves two reads per call at full load.
-    if count > 0 then claimed = claim_tasks(now, owner, lease_ms, count, promote_due(now) > 0) end
+    local drained = false
+    if count > 0 then claimed, drained = claim_tasks(now, owner, lease_ms, count, promote_due(now) > 0) end
+    if drained and idle then
+      wait = drained_wait(now)
+      if wait ~= 0 and idle.slots > #claimed then register_idle(now, owner, lease_ms, idle.ms, idle.slots - #claimed) end
+    end
     local batch = finish_batch()
     for k, i in ipairs(fresh) do
       local a, f = attempts[i], reads[i]
@@ -67,5 +78,5 @@ local function complete_attempts(attempts, owner, lease_ms, count, request_id)
       claimed = claim_once(now, owner, lease_ms, count, request_id, stored)
     end
   end
-  return accepted, claimed
+  return accepted, claimed, wait
 end
