@@ -39,6 +39,8 @@ export interface HandlerProcessOptions {
   onTaskEvent?: (event: TaskEvent) => void;
   /** `pipeline: 'auto'` changed how many tasks this process takes (see capacity). */
   onCapacityChange?: () => void;
+  /** It replaces a process that crashed soon after it was ready: 'auto' waits longer before writing ahead (write-ahead.ts). */
+  afterCrash?: boolean;
 }
 
 /** Counters a process keeps for metrics and tests. */
@@ -85,7 +87,7 @@ export class HandlerProcess {
 
   constructor(opts: HandlerProcessOptions) {
     this.#opts = opts;
-    if (opts.pipeline === 'auto' && opts.mode === 'long') this.#autoWriteAhead = new AutoWriteAhead();
+    if (opts.pipeline === 'auto' && opts.mode === 'long') this.#autoWriteAhead = new AutoWriteAhead(opts.afterCrash);
     this.name = opts.name;
     this.mode = opts.mode;
     this.#load = new LoadPhase(opts.mode === 'long' ? opts.loadTimeoutMs : 0, () => this.#loadTimedOut());
@@ -276,7 +278,7 @@ export class HandlerProcess {
       return;
     }
     this.#release(taskId);
-    if (this.#autoWriteAhead?.note(task.elapsed())) this.#opts.onCapacityChange?.();
+    if (this.#autoWriteAhead?.note(task.elapsedPrecise())) this.#opts.onCapacityChange?.();
     if (task.settled) {
       this.counters.lateReplies += 1;
       this.#log.info({ task: taskId }, 'reply after the task timed out or was cancelled: dropped');

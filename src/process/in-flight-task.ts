@@ -16,6 +16,8 @@ export class InFlightTask {
   readonly writtenAt = Date.now();
   /** When it started (see HandlerProcess: fewer than `concurrency` earlier tasks unanswered); undefined while waiting. */
   startedAt: number | undefined;
+  /** startedAt as performance.now(), for sub-millisecond durations (--pipeline auto). */
+  startedPrecise: number | undefined;
   readonly outcome: Promise<AttemptOutcome>;
   settled = false;
   /** The last stray stdout line seen while this task ran, quoted in a timeout message. */
@@ -46,6 +48,7 @@ export class InFlightTask {
   start(): void {
     if (this.startedAt !== undefined) return;
     this.startedAt = Date.now();
+    this.startedPrecise = performance.now();
     const timeoutMs = this.attempt.timeoutMs;
     if (!this.settled && timeoutMs && timeoutMs > 0) this.#timeout = setTimeout(this.#onTimeout, timeoutMs, this);
     if (this.#deferredGrace) {
@@ -58,6 +61,11 @@ export class InFlightTask {
   /** Milliseconds since it started; 0 while waiting. */
   elapsed(): number {
     return this.startedAt === undefined ? 0 : Date.now() - this.startedAt;
+  }
+
+  /** elapsed() in fractions of a millisecond. */
+  elapsedPrecise(): number {
+    return this.startedPrecise === undefined ? 0 : performance.now() - this.startedPrecise;
   }
 
   settle(outcome: AttemptOutcome): void {

@@ -25,8 +25,9 @@ export interface PoolOptions {
    * so it never waits a round trip between tasks. They wait there (their timeout not running)
    * until the handler has a free slot. 0 = write a task only into a free slot (a written-ahead
    * task is run during a shutdown's drain instead of going back to the queue, and a handler that
-   * starts every line it reads would run it at once). 'auto' = one while the process's last 16
-   * tasks each took under ~2 ms, else none (write-ahead.ts). @defaultValue 'auto'
+   * starts every line it reads would run it at once). 'auto' = as many as fit in about 2 ms (1 to
+   * 8) once the process's last 16 tasks each took under 2 ms, else none (write-ahead.ts).
+   * @defaultValue 'auto'
    */
   pipeline?: number | 'auto';
   /** Recycle a process after this many tasks (written-ahead ones included); 0 = never. @defaultValue 0 */

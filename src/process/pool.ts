@@ -23,6 +23,8 @@ interface Slot {
   proc: HandlerProcess | undefined;
   backoff: RestartBackoff;
   restartTimer: NodeJS.Timeout | undefined;
+  /** Its last process crashed before stableUptimeMs: the next one writes ahead later (write-ahead.ts). */
+  crashedSoon?: boolean;
 }
 
 /** What each handler process is doing, for metrics and health checks. */
@@ -214,7 +216,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
     while (this.#procs.size > 0) await Promise.all([...this.#procs].map((p) => p.exited));
   }
 
-  #newProcess(): HandlerProcess {
+  #newProcess(afterCrash = false): HandlerProcess {
     this.#spawned += 1;
     const o = this.options;
     const proc = new HandlerProcess({
@@ -232,6 +234,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
         this.#dispatch();
         this.emit('capacity');
       },
+      afterCrash,
     });
     this.#procs.add(proc);
     (this.#reaper ??= new OrphanReaper()).add(proc.pid);
@@ -246,7 +249,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
   }
 
   #spawnInto(slot: Slot): void {
-    const proc = this.#newProcess();
+    const proc = this.#newProcess(slot.crashedSoon);
     slot.proc = proc;
     proc.ready.then(
       () => {
@@ -266,6 +269,7 @@ export class Pool extends EventEmitter<PoolHealthEvents> {
       // its buffered tasks back instead of holding them through a long model load.
       if (this.health === 'healthy' && !this.#slots.some((s) => s.proc?.state === 'ready')) this.#health.set('starting');
       const uptime = proc.readyAt === undefined ? 0 : Date.now() - proc.readyAt;
+      slot.crashedSoon = uptime < this.options.stableUptimeMs;
       const delay = slot.backoff.next(uptime);
       this.#counters.restarts += 1;
       slot.restartTimer = setTimeout(() => {

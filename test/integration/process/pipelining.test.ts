@@ -34,7 +34,7 @@ describe('pipelining (tasks written ahead into a long-lived handler)', () => {
     expect(seen).toEqual([1, 1, 1, 1]);
   });
 
-  it("'auto' (the default) writes one task ahead after 16 short tasks in a row, and none from the first long one", async () => {
+  it("'auto' (the default) writes tasks ahead after 16 short tasks in a row, and none from the first long one", async () => {
     const { pool } = startPool({ command: pyHandler('inflight.py', { DELAY_MS: '0' }) });
     await pool.whenReady();
     let capacityEvents = 0;
@@ -48,7 +48,8 @@ describe('pipelining (tasks written ahead into a long-lived handler)', () => {
       short += 1;
     }
     expect(short).toBeGreaterThanOrEqual(16);
-    expect(pool.capacity).toBe(2);
+    expect(pool.capacity).toBeGreaterThan(1); // 1 + the depth, sized from these tasks' durations
+    expect(pool.capacity).toBeLessThanOrEqual(9);
     expect(capacityEvents).toBe(1);
     // Now the task after a long one is written ahead behind it...
     const [long, behind] = await Promise.all([pool.run(attempt({ delay_ms: 300 })), pool.run(attempt(17))]);
