@@ -29,16 +29,16 @@ export const WRITE_AHEAD_BUDGET_MS = 2;
 export const MAX_WRITE_AHEAD = 8;
 
 export class AutoWriteAhead {
-  #streak = 0;
   /** Short tasks in a row before the first write-ahead. */
   readonly #first: number;
+  #streak = 0;
+  /** Moving mean of the short tasks' durations (ms), over about the last SHORT_STREAK. */
+  #meanMs: number | undefined;
+  #depth = 0;
 
   constructor(afterCrash = false) {
     this.#first = afterCrash ? SHORT_STREAK_AFTER_CRASH : SHORT_STREAK;
   }
-  /** Moving mean of the short tasks' durations (ms), over about the last SHORT_STREAK. */
-  #meanMs: number | undefined;
-  #depth = 0;
 
   /** Tasks to write ahead now. */
   get depth(): number {
