@@ -314,8 +314,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       pool.on('healthy', reportHealth);
       pool.on('starting', reportHealth);
       // A handler that declares concurrency N can take N tasks once ready (and --pipeline auto
-      // one more): claim more now. Not while idling on an empty queue: that would only end the
-      // wait (and leave the hand-off list) to find the queue as empty.
+      // writes more ahead once its tasks prove short): claim more now. Not while idling on an
+      // empty queue: that would only end the wait (and leave the hand-off list) to find it empty.
       pool.on('capacity', () => {
         if (!idling) nudge();
       });
