@@ -5,7 +5,7 @@ import { FAILURE_REASONS, type FailureReason, type TaskError } from '../task.js'
 import { type ClaimedTask, parseClaimedTasks } from './claimed-task.js';
 import { type BackendContext, byQueue, runQueueScript } from './context.js';
 import { assertQueueName } from './keys.js';
-import { nonNegativeMs, positiveMs, requestId } from './options.js';
+import { nonNegativeCount, nonNegativeMs, positiveMs, requestId } from './options.js';
 import { asArray, asNumber, asString, toJson } from './reply.js';
 
 export interface ClaimOptions {
@@ -144,10 +144,6 @@ export interface CompleteManyReply {
   drainedWaitMs?: number;
 }
 
-function nonNegativeCount(option: string, n: number): number {
-  if (!Number.isInteger(n) || n < 0) throw new DroverError('INVALID_OPTION', `${option}: expected an integer >= 0, got ${JSON.stringify(n)}`);
-  return n;
-}
 
 function errorJson(f: FailInput): string {
   if (!FAILURE_REASONS.includes(f.reason)) {

@@ -186,6 +186,11 @@ export function nonNegativeMs(option: string, value: unknown): number {
   return int(option, value, 0);
 }
 
+/** Checks a count that may be 0 (idleSlots). */
+export function nonNegativeCount(option: string, value: unknown): number {
+  return int(option, value, 0);
+}
+
 /** Longest claim request id. Injected into the Lua scripts. */
 export const REQUEST_ID_MAX_LENGTH = 128;
 /** Characters of a claim request id (no whitespace, no braces; fits inside a key name). */
