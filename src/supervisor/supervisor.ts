@@ -5,6 +5,7 @@ import { createCompletionBatcher } from './completion-batcher.js';
 import { createIntervalLoop } from './interval-loop.js';
 import { createLeaseKeeper } from './lease-keeper.js';
 import { createRecoverer } from './recoverer.js';
+import { RearmHold } from './rearm-hold.js';
 import { isDroverError } from '../errors.js';
 import { claimOrder } from './queue-selector.js';
 import { untilWritten } from './redis-retry.js';
@@ -86,6 +87,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   // block, and a margin; it leaves the idle list when it stops waiting for any other reason.
   // Set at start, when this backend's inbox for the queue is ours (not another supervisor's).
   let idleMs: number | undefined;
+  const rearmHold = new RearmHold();
   const nudge = (): void => {
     wake?.();
     wake = undefined;
@@ -139,7 +141,9 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       running.set(task.id, task);
       // A task enqueued without a timeout gets the supervisor's (--timeout), if any.
       const outcome = await pool.run(o.taskTimeoutMs > 0 && !task.timeoutMs ? withTimeout(task, o.taskTimeoutMs) : task);
-      await settle(task, outcome);
+      const settled = settle(task, outcome);
+      rearmHold.release(); // after settle's first write went out (a complete is sent synchronously)
+      await settled;
     } catch (error) {
       log.error({ task: task.id, error: (error as Error).message }, 'settling a task failed');
     }
@@ -255,6 +259,13 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       // Still registered idle for the room there is (a task was handed over, the queue was
       // empty then): wait for the next hand-off instead of claiming from an empty queue.
       if (idleMs !== undefined && !unanswered && backend.idleSlots(queueNames[0]!) >= room) {
+        if (rearmHold.due(held.size)) {
+          const { done, release } = rearmHold.hold();
+          wake = release;
+          await done;
+          if (wake === release) wake = undefined;
+          continue;
+        }
         await idle();
         continue;
       }
@@ -295,7 +306,11 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     id: o.id,
     start() {
       // Tasks handed over while idle; once stopping they go back to the queue unstarted.
-      if (queueNames.length === 1 && backend.setInbox(o.id, queueNames[0]!, (task) => (stopping ? void giveBack([task]) : start(task)))) {
+      if (queueNames.length === 1 && backend.setInbox(o.id, queueNames[0]!, (task) => {
+        if (stopping) return void giveBack([task]);
+        rearmHold.handedOver();
+        start(task);
+      })) {
         idleMs = o.idleBlockMs + 2000;
       }
       heartbeat.start();

@@ -49,4 +49,27 @@ describe('hand-off at low load', () => {
       await real.close();
     }
   });
+
+  it('a burst into an idle supervisor runs at once: a hand-off while one task runs is not held back', async () => {
+    const real = new RedisBackend({ redis, prefix });
+    const { logger } = memoryLogger();
+    // One process that declares 4 tasks at a time and reports how many it held when each came.
+    const pool = new Pool({ command: pyHandler('inflight.py', { CONCURRENCY: '4', DELAY_MS: '400' }), concurrency: 1, pipeline: 0, logger });
+    const supervisor = createSupervisor({ backend: real, pool, queues: [{ name: 'burst' }], logger });
+    const client = new Client({ redis: REDIS_URL, prefix });
+    try {
+      pool.start();
+      supervisor.start();
+      await pool.whenReady();
+      await client.run('burst', {}, { timeout: 10_000 }); // now idle on an empty queue, registered for hand-off
+      const results = await Promise.all(Array.from({ length: 4 }, () => client.run<{ open_at_arrival: number }>('burst', {}, { timeout: 10_000 })));
+      // All four in the handler together. Holding every hand-off until the task before it
+      // finished would have given 1, 1, 1, 1.
+      expect(Math.max(...results.map((r) => r.open_at_arrival))).toBe(4);
+    } finally {
+      await supervisor.stop();
+      await client.close();
+      await real.close();
+    }
+  });
 });
