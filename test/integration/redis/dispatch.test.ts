@@ -77,6 +77,33 @@ describe('RedisBackend: an enqueue hands its task to a supervisor waiting on the
     expect((await sup.complete(handed[0]!, 'ok')).accepted).toBe(true);
   });
 
+  it('a task handed over is stored and delivered exactly as a claim would have leased it', async () => {
+    const opts = { type: 'resize', meta: { user: 7 }, timeoutMs: 1500, maxRetries: 5 };
+    expect(await claimIdle('d10')).toEqual([]);
+    const waiting = sup.waitForWork(['d10'], 10_000);
+    await sleep(100);
+    await f.backend.enqueue('d10', { x: 1 }, opts);
+    await waiting;
+    await f.backend.enqueue('d11', { x: 1 }, opts);
+    const [claimed] = await sup.claim('d11', { supervisorId: 'sup-a', leaseMs: 30_000, count: 1 });
+    const comparable = ({ id, queue, token, leaseExpiresAt, enqueuedAt, startedAt, deadlineMs, ...rest }: ClaimedTask) => ({
+      ...rest,
+      payload: rest.payload,
+      leaseMs: leaseExpiresAt - startedAt,
+      deadlineIn: deadlineMs === undefined ? undefined : deadlineMs - startedAt,
+      enqueuedFirst: enqueuedAt <= startedAt,
+    });
+    expect(comparable(handed[0]!)).toEqual(comparable(claimed!));
+    expect(comparable(handed[0]!)).toMatchObject({ type: 'resize', meta: { user: 7 }, timeoutMs: 1500, maxRetry: 5, retryCount: 0, attempts: 1, deadlineIn: 1500, leaseMs: 30_000 });
+    // The task hashes hold the same fields, but for the clock, the token and the notify tag.
+    const stored = async (id: string): Promise<Record<string, string>> => {
+      const { enqueuedAt, startedAt, leaseUntil, token, ...rest } = await f.redis.hgetall(`${f.prefix}{${id.split(':')[0]}}:t:${id}`);
+      expect([enqueuedAt, startedAt, leaseUntil, token].every((v) => v !== undefined)).toBe(true);
+      return rest;
+    };
+    expect(await stored(handed[0]!.id)).toEqual(await stored(claimed!.id));
+  });
+
   it('idle supervisors take turns, each up to its free slots, then the queue; a task pushed before a wait is taken at once', async () => {
     const other = f.track(new RedisBackend({ redis: f.track(connect()), prefix: f.prefix }));
     const otherHanded: ClaimedTask[] = [];

@@ -13,10 +13,9 @@
 --          idempotency key matched a task that is still kept.
 --@include common
 --@include enqueue-core
---@include claim-core
 --@include dispatch
 
 local now = now_ms()
-local reply, added = enqueue_one(A, now)
-if added and not dispatch(now) then wake() end
+local reply, added = enqueue_one(A, now, hand_off)
+if added then wake() end
 return reply

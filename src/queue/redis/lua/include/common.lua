@@ -32,18 +32,6 @@ local function wake()
   if redis.call('LLEN', Q.wake) == 0 then redis.call('LPUSH', Q.wake, '1') end
 end
 
--- For a queue with nothing pending, before its supervisor blocks on Q.wake: 0 when a scheduled
--- task is due now; otherwise the stale wake tokens are dropped (any later enqueue, retry or
--- earlier schedule pushes a fresh one, so no wakeup is lost) and the result is the ms until the
--- next scheduled task, or -1 when none is scheduled.
-local function drained_wait(now)
-  local first = redis.call('ZRANGE', Q.scheduled, 0, 0, 'WITHSCORES')
-  if #first > 0 and tonumber(first[2]) <= now then return 0 end
-  redis.call('DEL', Q.wake)
-  if #first > 0 then return tonumber(first[2]) - now end
-  return -1
-end
-
 -- The queue's defaults hash, read once per script run (it is small, and finishing a task
 -- needs up to three of its fields).
 local defaults_cache
@@ -71,6 +59,20 @@ local sorted_sets_used
 local function sorted_sets_may_hold()
   if sorted_sets_used == nil then sorted_sets_used = redis.call('EXISTS', Q.scheduled, Q.pending) > 0 end
   return sorted_sets_used
+end
+
+-- For a queue with nothing pending, before its supervisor blocks on Q.wake: 0 when a scheduled
+-- task is due now; otherwise the stale wake tokens are dropped (any later enqueue, retry or
+-- earlier schedule pushes a fresh one, so no wakeup is lost) and the result is the ms until the
+-- next scheduled task, or -1 when none is scheduled. A run that already found Q.scheduled
+-- empty (sorted_sets_may_hold) does not read it again.
+local function drained_wait(now)
+  local first = {}
+  if sorted_sets_used ~= false then first = redis.call('ZRANGE', Q.scheduled, 0, 0, 'WITHSCORES') end
+  if #first > 0 and tonumber(first[2]) <= now then return 0 end
+  redis.call('DEL', Q.wake)
+  if #first > 0 then return tonumber(first[2]) - now end
+  return -1
 end
 
 -- Adds a task to the scheduled set; wakes a supervisor when it is the new earliest one, so

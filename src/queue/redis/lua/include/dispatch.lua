@@ -1,5 +1,5 @@
 -- dispatch.lua: handing a new task straight to a supervisor that waits on an empty queue (needs
--- common and claim-core). Uses Q.idle, Q.inboxPrefix and what claim_tasks uses.
+-- common). Uses Q.idle, Q.inboxPrefix, Q.counters, Q.active and Q.taskPrefix.
 --
 -- A single-queue supervisor whose claim drained the queue registers in Q.idle (claim.lua) and
 -- blocks on BLPOP over Q.wake and its inbox Q.inboxPrefix .. id. The next enqueue leases the task
@@ -21,29 +21,52 @@ local function register_idle(now, owner, lease_ms, ttl_ms, slots)
   redis.call('RPUSH', Q.idle, fmt(now + ttl_ms) .. ' ' .. fmt(lease_ms) .. ' ' .. slots .. ' ' .. owner)
 end
 
--- Right after an enqueue made a task pending: when it is the only pending task and a supervisor
--- waits, lease it to that supervisor and push the claim row (JSON) on its inbox. Returns true
--- when it did (no wake token is needed then).
-local function dispatch(now)
-  if redis.call('LLEN', Q.idle) == 0 or count_pending() ~= 1 then return false end
+-- The first live idle entry, popped (expired ones are dropped on the way, up to C.DISPATCH_SCAN)
+-- and put back at the end with one slot less when it has more: its owner and lease ms, or nil.
+-- Only while nothing is pending: a hand-off never passes a pending task.
+local function take_idle_entry(now)
   for _ = 1, C.DISPATCH_SCAN do
     local entry = redis.call('LPOP', Q.idle)
-    if not entry then return false end
+    if not entry then return nil end
     local expires, lease_ms, slots, owner = string.match(entry, '^(%d+) (%d+) (%d+) (%S+)$')
     if expires and tonumber(expires) > now then
-      local rows = claim_tasks(now, owner, tonumber(lease_ms), 1, false)
-      if #rows == 0 then -- the pending entry was stale: the supervisor keeps its turn
+      if has_pending() then -- the supervisor keeps its turn: work is there to claim
         redis.call('LPUSH', Q.idle, entry)
-        return false
+        return nil
       end
-      local inbox = Q.inboxPrefix .. owner
-      redis.call('RPUSH', inbox, cjson.encode(rows[1]))
-      redis.call('PEXPIRE', inbox, lease_ms)
       if tonumber(slots) > 1 then
         redis.call('RPUSH', Q.idle, expires .. ' ' .. lease_ms .. ' ' .. (tonumber(slots) - 1) .. ' ' .. owner)
       end
-      return true
+      return owner, tonumber(lease_ms)
     end
   end
-  return false
+  return nil
+end
+
+-- An enqueue about to make task `id` pending (`h`: its hash fields; `t`: {payload, type,
+-- maxRetry, timeoutMs, meta}) stores it leased to a supervisor that waits on the empty queue
+-- instead, exactly as that supervisor's claim would have (state, fencing token, lease in
+-- Q.active; claim_tasks), and pushes the claim row (JSON) on its inbox. The task never enters
+-- the pending list: one hash write, and no pop and read back. Returns true when it did (no wake
+-- token is needed then).
+local function hand_off(now, id, h, t)
+  local owner, lease_ms = take_idle_entry(now)
+  if not owner then return false end
+  local token = redis.call('HINCRBY', Q.counters, 'token', 1)
+  local lease_until = fmt(now + lease_ms)
+  h[2] = 'active'
+  local n = #h
+  h[n + 1] = 'token'; h[n + 2] = token; h[n + 3] = 'owner'; h[n + 4] = owner
+  h[n + 5] = 'startedAt'; h[n + 6] = fmt(now); h[n + 7] = 'leaseUntil'; h[n + 8] = lease_until
+  h[n + 9] = 'attempts'; h[n + 10] = 1
+  redis.call('HSET', Q.taskPrefix .. id, unpack(h))
+  redis.call('ZADD', Q.active, lease_until, id)
+  -- The row claim_tasks returns, with the same string forms as values read back from the hash.
+  local timeout = '0'
+  if tonumber(t[4]) ~= 0 then timeout = tostring(t[4]) end
+  local row = {id, t[1], t[2], '0', tostring(t[3]), timeout, t[5], token, lease_until, fmt(now), fmt(now), 1}
+  local inbox = Q.inboxPrefix .. owner
+  redis.call('RPUSH', inbox, cjson.encode(row))
+  redis.call('PEXPIRE', inbox, lease_ms)
+  return true
 end

@@ -1,9 +1,10 @@
 -- enqueue-core.lua: creating one task (needs common). Uses Q.pending, Q.pendingList, Q.scheduled, Q.defaults,
 -- Q.counters, Q.wake, Q.taskPrefix, Q.idemPrefix.
 
--- A: one task's 16 or 17 arguments (see enqueue.lua). Returns {created (1/0), id, state} and, as a
--- second value, whether a pending task was added (the caller wakes a supervisor once).
-local function enqueue_one(A, now)
+-- A: one task's 16 or 17 arguments (see enqueue.lua). With `hand_off` (dispatch.lua), a task that
+-- would be pending is offered to it first. Returns {created (1/0), id, state} and, as a second
+-- value, whether a pending task was added (the caller wakes a supervisor once).
+local function enqueue_one(A, now, hand_off)
   local id = A[1]
   local tk = Q.taskPrefix .. id
   local idem = A[14]
@@ -59,12 +60,14 @@ local function enqueue_one(A, now)
     put('idem', idem)
     redis.call('SET', Q.idemPrefix .. idem, id)
   end
-  redis.call('HSET', tk, unpack(h))
-
   if state == 'scheduled' then
+    redis.call('HSET', tk, unpack(h))
     schedule(id, run_at)
     return {1, id, state}, false
   end
+  -- enqueue.lua passes dispatch.lua's hand_off: a supervisor waiting on the empty queue may take it.
+  if hand_off and hand_off(now, id, h, {A[3], A[15], max_retry, timeout, A[16]}) then return {1, id, state}, false end
+  redis.call('HSET', tk, unpack(h))
   push_pending(id, tonumber(A[4]))
   return {1, id, state}, true
 end
