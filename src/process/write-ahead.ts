@@ -26,7 +26,7 @@ export const SHORT_TASK_MS = 2;
 /** About how long the last task written ahead may wait behind the others (mean short task × depth). */
 export const WRITE_AHEAD_BUDGET_MS = 2;
 /** Most tasks written ahead into one process. */
-export const MAX_WRITE_AHEAD = 8;
+export const MAX_WRITE_AHEAD = 32;
 
 export class AutoWriteAhead {
   /** Short tasks in a row before the first write-ahead. */

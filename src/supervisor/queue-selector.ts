@@ -36,3 +36,48 @@ export function claimOrder(queues: readonly QueueSpec[], random: () => number = 
   }
   return order;
 }
+
+/** One claim call of a refill: `count` tasks (at most) from `queue`. */
+export interface ClaimStep {
+  queue: string;
+  count: number;
+}
+
+/**
+ * How a refill of `room` tasks is asked of the queues, in `order` (claimOrder's). Without
+ * weights: each queue in turn for all that is left. With weights, each task of the room is one
+ * weighted draw (`drawn`: draws already made for it, by completions that freed a slot): every
+ * queue is first asked for its share of the draws, then, for what the shares left unfilled, each
+ * in turn for all that is left. A pool with a deep write-ahead refills dozens of tasks at once;
+ * one draw for all of them would hand a whole refill to one queue.
+ */
+export function claimSteps(
+  queues: readonly QueueSpec[],
+  order: readonly string[],
+  room: number,
+  drawn: ReadonlyMap<string, number> = new Map(),
+  random: () => number = Math.random,
+): ClaimStep[] {
+  const rest = order.map((queue) => ({ queue, count: room }));
+  if (!queues.some((q) => q.weight !== undefined) || order.length < 2) return rest;
+  const weights = new Map(queues.map((q) => [q.name, q.weight ?? 1]));
+  const total = order.reduce((s, q) => s + (weights.get(q) ?? 1), 0);
+  const shares = new Map<string, number>();
+  let draws = 0;
+  for (const queue of order) {
+    const n = Math.min(drawn.get(queue) ?? 0, room - draws);
+    if (n > 0) shares.set(queue, n);
+    draws += Math.max(0, n);
+  }
+  for (; draws < room; draws += 1) {
+    let pick = random() * total;
+    let index = 0;
+    while (index < order.length - 1 && pick >= (weights.get(order[index]!) ?? 1)) {
+      pick -= weights.get(order[index]!) ?? 1;
+      index += 1;
+    }
+    shares.set(order[index]!, (shares.get(order[index]!) ?? 0) + 1);
+  }
+  const steps = order.flatMap((queue) => (shares.has(queue) ? [{ queue, count: shares.get(queue)! }] : []));
+  return [...steps, ...rest];
+}

@@ -7,7 +7,7 @@ import { createLeaseKeeper } from './lease-keeper.js';
 import { createRecoverer } from './recoverer.js';
 import { RearmHold } from './rearm-hold.js';
 import { isDroverError } from '../errors.js';
-import { claimOrder } from './queue-selector.js';
+import { claimOrder, claimSteps } from './queue-selector.js';
 import { untilWritten } from './redis-retry.js';
 import { normalizeSupervisorOptions, type SupervisorOptions } from './supervisor-options.js';
 import { settledAttempt, type AttemptResult } from './supervisor-observer.js';
@@ -64,8 +64,8 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   const running = new Map<string, ClaimedTask>();
   const counters = { claimed: 0, completed: 0, failed: 0, requeued: 0, leasesLost: 0 };
   let stopping = false;
-  /** A claim order already drawn by a completion that did not claim the next task itself. */
-  let nextOrder: readonly string[] | undefined;
+  /** With weights: per queue, the slots completions drew for it without claiming it themselves. */
+  const drawnShares = new Map<string, number>();
   /** The claim in flight when Redis went away: retried with the same requestId. */
   let unanswered: { queue: string; requestId: string } | undefined;
   let requestSeq = 0;
@@ -177,12 +177,13 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     if (lost.has(task)) return observe(task, outcome, 'lease_lost'); // the backend would refuse it anyway (stale fencing token)
     if (outcome.ok) {
       // Claim the next task in the same round trip only from the queue that would be tried
-      // first anyway, so queue priority and weights still hold.
-      // The order drawn here is the one the fetch loop uses next, so with weights each claim is
-      // one weighted draw (drawing again there would favour the heavy queue twice).
+      // first anyway, so queue priority and weights still hold. With weights, the slot this
+      // completion frees is one weighted draw: a draw of another queue is kept for the fetch
+      // loop's refill (drawing again there would favour the heavy queue twice).
       const order = nextClaimOrder();
-      const wantNext = !stopping && pool.accepting && held.size - 1 < target() && order[0] === task.queue;
-      if (!wantNext) nextOrder = order;
+      const hasRoom = !stopping && pool.accepting && held.size - 1 < target();
+      const wantNext = hasRoom && order[0] === task.queue;
+      if (hasRoom && !wantNext && !fixedOrder) drawnShares.set(order[0]!, (drawnShares.get(order[0]!) ?? 0) + 1);
       const accepted = await completions.submit(task, outcome.result, wantNext);
       if (accepted) {
         counters.completed += 1;
@@ -275,17 +276,22 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       try {
         // A claim whose answer was lost is asked again first, with the same requestId: Redis
         // then returns the tasks it leased to us instead of leasing more.
-        const order = unanswered ? [unanswered.queue] : (nextOrder ?? nextClaimOrder());
-        nextOrder = undefined;
+        const steps = unanswered ? [{ queue: unanswered.queue, count: room }] : claimSteps(o.queues, nextClaimOrder(), room, drawnShares);
+        drawnShares.clear();
         let left = room;
-        for (const queue of order) {
+        /** Queues that gave less than they were asked: drained, not asked again in this refill. */
+        const dry = new Set<string>();
+        for (const { queue, count } of steps) {
+          if (dry.has(queue)) continue;
+          const ask = Math.min(count, left);
           const requestId = unanswered?.requestId ?? newRequestId();
           unanswered = { queue, requestId };
-          const claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: left, requestId, idleMs });
+          const claimed = await backend.claim(queue, { supervisorId: o.id, leaseMs: o.leaseMs, count: ask, requestId, idleMs });
           unanswered = undefined;
           // Once stopping, the pool is closed: they come back as not started and are requeued.
           for (const task of claimed) start(task);
           left -= claimed.length;
+          if (claimed.length < ask) dry.add(queue);
           if (left <= 0) {
             drained = false;
             break;
