@@ -39,11 +39,27 @@ function parseSentinels(text: string): { host: string; port: number }[] {
   });
 }
 
+/**
+ * How long a command may wait for a Sentinel-managed master (ms). ioredis retries a round of
+ * unreachable Sentinels forever inside one connect, where the retry limit of a plain connection
+ * never applies: without a bound, every command would wait forever. With it, a command fails
+ * as CONNECTION_ERROR naming the Sentinels' last error, and the supervisor retries as it does
+ * when Redis is down. Blocking reads (BLPOP, XREAD, SUBSCRIBE) use their own connections,
+ * without it.
+ */
+export const SENTINEL_COMMAND_TIMEOUT_MS = 10_000;
+
 /** ioredis options for a Sentinel-managed master: ioredis asks the Sentinels and follows failovers. */
 function sentinelOptions(flags: RedisFlags): RedisOptions {
   // Validated first: a bad URL is an INVALID_OPTION with its password masked, not a TypeError quoting it.
   const url = new URL(normalizeClientOptions({ redis: flags.redis ?? defaultRedisUrl() }).redis as string);
-  const options: RedisOptions = { sentinels: flags.sentinels, name: flags.sentinelName ?? 'mymaster' };
+  const options: RedisOptions = {
+    sentinels: flags.sentinels,
+    name: flags.sentinelName ?? 'mymaster',
+    commandTimeout: SENTINEL_COMMAND_TIMEOUT_MS,
+    // The same backoff as a plain connection's reconnects (ioredis: 10 ms more per round, to 1 s).
+    sentinelRetryStrategy: (times: number) => Math.min(times * 100, 2000),
+  };
   if (url.username) options.username = decodeURIComponent(url.username);
   if (url.password) options.password = decodeURIComponent(url.password);
   const db = url.pathname.replace(/^\//, '');

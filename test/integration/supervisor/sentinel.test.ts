@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
-import { PYTHON, fixture } from '../../helpers/handlers.js';
+import { PYTHON, fixture, until } from '../../helpers/handlers.js';
 import { freePort } from '../../helpers/os.js';
 import { redisServerAvailable, startRedisServer, type StartedRedis } from '../../helpers/redis-cluster.js';
 import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
+
 
 const available = redisServerAvailable();
 
@@ -52,4 +53,20 @@ describe.skipIf(!available)('Redis Sentinel', () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('--sentinels and --cluster do not go together');
   });
+});
+
+describe('Redis Sentinel, none reachable', () => {
+  it('a command fails with a clear connection error instead of waiting forever; the supervisor keeps retrying', async () => {
+    const nobody = ['--sentinels', `127.0.0.1:${await freePort()}`];
+    const sup = startSupervisor('sentinel-none:', ['-q', 'work', ...nobody], [PYTHON, fixture('echo.py')], {}, 'redis://127.0.0.1:1');
+    const t0 = Date.now();
+    const run = await runCli(['stats', ...nobody]);
+    expect(run.exitCode).toBe(6); // CONNECTION_ERROR
+    expect(run.stderr).toContain('cannot reach Redis');
+    expect(run.stderr).toContain('All sentinels are unreachable');
+    expect(Date.now() - t0).toBeLessThan(30_000); // SENTINEL_COMMAND_TIMEOUT_MS, not forever
+    await until(() => sup.log().includes('claim failed'), 30_000, () => `the supervisor to report the failed claim:\n${sup.log()}`);
+    expect(sup.log()).toContain('All sentinels are unreachable');
+    await sup.kill9(); // a graceful stop would wait out the timeout of each last write
+  }, 60_000);
 });
