@@ -9,6 +9,7 @@ import type { RedisBackend } from '../queue/redis/backend.js';
 import { nonNegativeMs } from '../queue/redis/options.js';
 import type { TaskInfo } from '../queue/redis/task-info.js';
 import type { TaskStreamItem } from '../queue/redis/task-events.js';
+import { MAX_TIMER_MS } from '../max-timer.js';
 
 /** `progress(fraction, message?)` reported by the handler: fraction in 0..1. */
 export interface ProgressUpdate {
@@ -46,10 +47,7 @@ export interface SubscribeOptions {
   timeout?: number;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 type Race<T> = { kind: 'item'; result: IteratorResult<T, void> } | { kind: 'aborted' } | { kind: 'timeout' };
-
 
 export async function* subscribeToTask<P = unknown, R = unknown>(
   backend: RedisBackend,

@@ -20,10 +20,10 @@ import { guard } from './redis-errors.js';
 import type { Subscriber } from './subscriber.js';
 import { type TaskInfo, isTerminal } from './task-info.js';
 import { getTask } from './task-read.js';
+import { MAX_TIMER_MS } from '../../max-timer.js';
 
 /** How often a run reads its task anyway, when no announcement came. */
 export const SAFETY_READ_MS = 10_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A completed task's result, taken from its announcement (the task was not read). */
 export interface InlineResult {

@@ -10,13 +10,12 @@ import type { Subscriber } from './subscriber.js';
 import { type TaskInfo, isTerminal } from './task-info.js';
 import { getTask } from './task-read.js';
 import { guard } from './redis-errors.js';
+import { MAX_TIMER_MS } from '../../max-timer.js';
 
 export interface WaitOptions {
   /** Give up after this many ms with WAIT_TIMEOUT. @defaultValue undefined (wait forever) */
   timeoutMs?: number;
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export async function waitForTask(ctx: BackendContext, subscriber: Subscriber, id: string, opts: WaitOptions = {}): Promise<TaskInfo> {
   const timeoutMs = opts.timeoutMs === undefined ? undefined : nonNegativeMs('timeoutMs', opts.timeoutMs);
