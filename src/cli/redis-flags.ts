@@ -47,7 +47,7 @@ function parseSentinels(text: string): { host: string; port: number }[] {
  * when Redis is down. Blocking reads (BLPOP, XREAD, SUBSCRIBE) use their own connections,
  * without it.
  */
-export const SENTINEL_COMMAND_TIMEOUT_MS = 10_000;
+const SENTINEL_COMMAND_TIMEOUT_MS = 10_000;
 
 /** ioredis options for a Sentinel-managed master: ioredis asks the Sentinels and follows failovers. */
 function sentinelOptions(flags: RedisFlags): RedisOptions {
