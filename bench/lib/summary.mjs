@@ -18,6 +18,7 @@ const ROWS = [
   { label: 'long-lived Python vs RQ', a: 'drover-python', b: 'rq', field: 'tasksPerSec', unit: 'tasks/s' },
   { label: 'Python SDK handler vs floor (1 buffered)', a: 'drover-python-sdk', b: 'floor-redis-buffered', field: 'tasksPerSec', unit: 'tasks/s' },
   { label: 'Node SDK handler vs BullMQ sandboxed', a: 'drover-node-sdk', b: 'bullmq-sandboxed', field: 'tasksPerSec', unit: 'tasks/s' },
+  { label: 'one-shot Python SDK (run_once) vs plain one-shot Python', a: 'drover-oneshot-python-sdk', b: 'drover-oneshot-python', field: 'tasksPerSec', unit: 'tasks/s' },
   { label: 'long-lived Python: --pipeline auto (default) vs 0', a: 'drover-python', b: 'drover-python-unpipelined', field: 'tasksPerSec', unit: 'tasks/s' },
   { label: 'Redis calls per task: -c 8 (group commit) vs -c 2', a: 'redis-commands-drover-c8', b: 'redis-commands-drover', field: 'callsPerTask', unit: 'calls' },
   { label: 'Redis CPU per task: -c 8 (group commit) vs -c 2', a: 'redis-commands-drover-c8', b: 'redis-commands-drover', field: 'redisCpuUsPerTask', unit: 'µs' },

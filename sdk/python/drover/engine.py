@@ -19,7 +19,6 @@ import asyncio
 import concurrent.futures
 import contextvars
 import inspect
-import json
 import os
 import signal
 import sys
@@ -31,6 +30,7 @@ from .context import TaskInfo, TaskState
 from .log import warn
 from .replies import cancelled_reply, encode_reply, error_reply, result_reply, shutting_down_reply
 from .stdin_reader import start_reader
+from .task_line import parse_task_line
 
 
 class Engine(object):
@@ -59,26 +59,14 @@ class Engine(object):
 
     # -- input -----------------------------------------------------------------
     def on_line(self, raw):
-        if not raw.strip():
+        kind, value = parse_task_line(raw)
+        if kind == "cancel":
+            self.cancel(value)
             return
-        try:
-            message = json.loads(raw)
-        except ValueError:  # also UnicodeDecodeError
-            warn("skipping a stdin line that is not JSON: %r" % (raw[:200],))
+        if kind is None:
             return
-        if not isinstance(message, dict):
-            warn("skipping a stdin line that is not a JSON object: %r" % (raw[:200],))
-            return
-        if message.get("type") == "cancel" and "payload" not in message:
-            self.cancel(message.get("task_id"))
-            return
-        task_id = message.get("task_id")
-        if task_id is None:
-            warn("skipping a stdin line without task_id: %r" % (raw[:200],))
-            return
-        if isinstance(task_id, bool) or not isinstance(task_id, (str, int)):
-            warn("skipping a stdin line whose task_id is not a string: %r" % (raw[:200],))
-            return
+        message = value
+        task_id = message["task_id"]
         if self.stopping:
             self.writer.write_bytes(encode_reply(shutting_down_reply(task_id)))
             return

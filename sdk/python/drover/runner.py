@@ -8,17 +8,21 @@ Order of start-up (it matters):
 4. install SIGTERM/SIGINT handlers, then write
    ``{"status":"ready","protocol":1,"concurrency":N}`` (N: run()'s argument, else the
    batch size of a ``@task(batch=N)`` function, else 1);
-5. serve tasks (engine.py) until EOF / SIGTERM / the one task of run_once;
+5. serve tasks (engine.py) until EOF / SIGTERM / the one task of run_once; run_once
+   serves a plain function without the engine (once.py);
 6. exit: 0, or 1 when the load failed.
+
+asyncio and the engine are imported only when needed: a one-shot handler pays its
+imports on every task.
 """
 
-import asyncio
 import inspect
 import sys
 import traceback
 
+from . import once
+from .call_helpers import await_it
 from .decorators import get_loader, get_task
-from .engine import Engine, _await
 from .orphan import set_parent_death_signal
 from .protocol_io import LineWriter, claim_streams
 
@@ -45,8 +49,7 @@ def _serve(concurrency, max_tasks):
     writer = LineWriter(streams.out_fd)
     set_parent_death_signal()
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    loop = None
     engine = None
     try:
         registered = get_task()
@@ -54,26 +57,44 @@ def _serve(concurrency, max_tasks):
             writer.write({"status": "error",
                           "error": "no task function registered: decorate it with @drover.task"})
             return 1
+        # run_once of a plain function goes without an event loop (once.py); otherwise the
+        # loop exists before @load, which may bind things to it.
+        without_loop = max_tasks == 1 and once.eligible(registered)
+        if not without_loop:
+            loop = _new_loop()
         ctx = None
         loader = get_loader()
         if loader is not None:
             try:
                 ctx = loader()
                 if inspect.isawaitable(ctx):
-                    ctx = loop.run_until_complete(_await(ctx))
+                    loop = loop or _new_loop()
+                    ctx = loop.run_until_complete(await_it(ctx))
             except Exception as error:
                 traceback.print_exc()
                 writer.write({"status": "error", "error": _load_error(error)})
                 return 1
         if concurrency is None:
             concurrency = registered.batch.size if registered.batch is not None else 1
+        ready = {"status": "ready", "protocol": PROTOCOL_VERSION, "concurrency": concurrency}
+        # An async @load made a loop and may have left state on it: the engine serves on it.
+        if without_loop and loop is None:
+            return once.serve_one(registered, ctx, writer, streams.in_fd, ready)
+        from .engine import Engine
         engine = Engine(loop, registered, ctx, writer, concurrency, max_tasks)
     finally:
-        if engine is None:
+        if engine is None and loop is not None:
+            import asyncio
             asyncio.set_event_loop(None)
             loop.close()
-    ready = {"status": "ready", "protocol": PROTOCOL_VERSION, "concurrency": concurrency}
     return engine.serve(streams.in_fd, ready)
+
+
+def _new_loop():
+    import asyncio
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    return loop
 
 
 def run(concurrency=None):

@@ -133,6 +133,40 @@ class Lifecycle(HandlerTest):
         handler = self.start({"FIXTURE_MODE": "once"})
         self.assertEqual(handler.finish(), 0)
 
+    def test_run_once_of_a_plain_function_imports_no_event_loop(self):
+        # A one-shot handler pays its imports on every task: asyncio and the thread pool
+        # (~20 ms of a ~50 ms start) only for an async function.
+        for env, needed in (({}, False), (ASYNC, True)):
+            with self.subTest(async_task=needed):
+                handler = self.started(env, script=fixture("once_plain.py"))
+                handler.task("m", {})
+                self.assertEqual(handler.reply("m")["result"], {"asyncio": needed, "pool": needed})
+                self.assertEqual(handler.wait(), 0)
+
+    def test_run_once_signals_as_run(self):
+        once = {"FIXTURE_MODE": "once"}
+        with self.subTest("SIGTERM while waiting for the task: exit 0"):
+            handler = self.started(once)
+            handler.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(handler.wait(), 0)
+        with self.subTest("a first SIGTERM lets the task finish, then exit 0"):
+            handler = self.started(once)
+            gate = self.gate("once-term")
+            self.started_task(handler, "t1", path=gate)
+            handler.proc.send_signal(signal.SIGTERM)
+            handler.stderr_has("SIGTERM received")
+            self.release(gate)
+            self.assertEqual(handler.reply("t1")["result"], "released")
+            self.assertEqual(handler.wait(), 0)
+        with self.subTest("a second one exits at once"):
+            handler = self.started(once)
+            self.started_task(handler, "stuck", path=self.gate("never"))
+            handler.proc.send_signal(signal.SIGTERM)
+            handler.stderr_has("SIGTERM received")
+            handler.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(handler.wait(), 128 + signal.SIGTERM)
+            self.assertFalse([m for m in handler.messages() if "result" in m])
+
     def test_started_with_stdin_closed(self):
         # fd 0 closed: the private dup of stdout must not land on fd 0 (which then
         # becomes /dev/null); no stdin means EOF: ready, then exit 0.
