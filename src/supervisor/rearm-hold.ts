@@ -7,7 +7,7 @@ export const REARM_HOLD_MS = 1;
  *
  * Why: sent at once, the wait (a BLPOP) reaches Redis while the handler runs the task, and on a
  * small machine waking Redis and this process then competes with the handler for the CPU: the
- * latency of one-at-a-time tasks on 2 cores was 6–10% higher (docs/performance.md). Nothing is
+ * latency of one-at-a-time tasks on 2 cores was 2–6% higher (docs/performance.md). Nothing is
  * lost while holding: the enqueue that finds our idle entry pushes the task on our inbox list,
  * and the wait pops it at most `holdMs` later.
  *

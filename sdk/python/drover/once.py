@@ -11,20 +11,17 @@ with 128 + signal number; one while waiting for the task exits 0.
 
 import inspect
 import os
+import select
 import signal
 
 from . import context
 from .call_helpers import await_it, exit_code
 from .context import TaskInfo, TaskState
 from .log import warn
-from .replies import encode_reply, error_reply, result_reply
+from .replies import encode_reply, error_reply, result_reply, shutting_down_reply
 from .task_line import parse_task_line
 
 CHUNK = 1 << 20
-
-
-class _StopWaiting(Exception):
-    """Raised by the signal handler while no task has arrived yet."""
 
 
 def eligible(registered):
@@ -32,54 +29,78 @@ def eligible(registered):
     return not registered.is_async and registered.batch is None
 
 
-def _lines(fd):
-    """The lines of ``fd`` (bytes, newline stripped), read as they come."""
+def _first_task(fd, stopped):
+    """The first task message of ``fd``, or None at EOF or once ``stopped()`` (a signal).
+
+    The signal handler only counts: a signal wakes the select() through the wakeup fd, so
+    no exception ever lands between reading a line and keeping it.
+    """
+    if fd is None:
+        return None
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    try:
+        previous = signal.set_wakeup_fd(wake_w)
+    except ValueError:  # not the main thread: no signal handlers, nothing to wake us
+        previous = None
     pending = b""
-    while fd is not None:
-        chunk = os.read(fd, CHUNK)
-        if not chunk:
-            break
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            yield line
-    if pending:
-        yield pending
+    try:
+        while not stopped():
+            readable, _, _ = select.select([fd, wake_r], [], [])
+            if wake_r in readable:
+                os.read(wake_r, 512)
+            if fd not in readable:
+                continue
+            chunk = os.read(fd, CHUNK)
+            pending += chunk
+            while b"\n" in pending or (not chunk and pending):
+                line, _, pending = pending.partition(b"\n")
+                kind, value = parse_task_line(line)
+                if kind == "task":
+                    return value
+            if not chunk:
+                return None
+        return None
+    finally:
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        os.close(wake_r)
+        os.close(wake_w)
 
 
 def serve_one(registered, ctx, writer, in_fd, ready):
     """Write ``ready``, serve the first task of ``in_fd``; returns the exit code."""
-    state = {"task": None, "signals": 0}
+    state = {"running": False, "signals": 0}
 
     def on_signal(signum, _frame):
         state["signals"] += 1
+        if not state["running"]:
+            return  # waiting for the task: _first_task sees it and gives up
         name = signal.Signals(signum).name
-        if state["task"] is None:
-            raise _StopWaiting()
         if state["signals"] > 1:
             warn("second %s: exiting now" % name)
             os._exit(128 + signum)
         warn("%s received: finishing the task in flight" % name)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, on_signal)
+        try:
+            signal.signal(signum, on_signal)
+        except ValueError:  # not the main thread: no graceful signal handling, as in the engine
+            pass
     writer.write(ready)
-    message = None
     try:
-        for raw in _lines(in_fd):
-            kind, value = parse_task_line(raw)
-            if kind == "task":
-                message = value
-                break
-    except _StopWaiting:
-        return 0
+        message = _first_task(in_fd, lambda: state["signals"] > 0)
     except OSError as error:
         warn("reading stdin failed (%s); treating it as EOF" % (error,))
+        message = None
     if message is None:
         return 0
     task_id = message["task_id"]
+    if state["signals"]:  # asked to stop before it started, as the engine answers a late task
+        writer.write_bytes(encode_reply(shutting_down_reply(task_id)))
+        return 0
+    state["running"] = True
     task = TaskState(TaskInfo.from_message(message), message.get("payload"), writer)
-    state["task"] = task
     context._register(task)
     context._enter(task)
     task.started = True
