@@ -69,13 +69,15 @@ class Lifecycle(HandlerTest):
         self.assertEqual(handler.wait(), 0)
 
     def test_second_sigterm_exits_at_once(self):
-        handler = self.started()
-        self.started_task(handler, "stuck", path=self.gate("never"))
-        handler.proc.send_signal(signal.SIGTERM)
-        handler.stderr_has("SIGTERM received")
-        handler.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(handler.wait(), 128 + signal.SIGTERM)
-        self.assertFalse([m for m in handler.messages() if "result" in m])
+        for env in ({}, {"FIXTURE_MODE": "once"}):
+            with self.subTest(**env):
+                handler = self.started(env)
+                self.started_task(handler, "stuck", path=self.gate("never"))
+                handler.proc.send_signal(signal.SIGTERM)
+                handler.stderr_has("SIGTERM received")
+                handler.proc.send_signal(signal.SIGTERM)
+                self.assertEqual(handler.wait(), 128 + signal.SIGTERM)
+                self.assertFalse([m for m in handler.messages() if "result" in m])
 
     def test_cancel_async_task(self):
         handler = self.started(ASYNC)
@@ -158,14 +160,7 @@ class Lifecycle(HandlerTest):
             self.release(gate)
             self.assertEqual(handler.reply("t1")["result"], "released")
             self.assertEqual(handler.wait(), 0)
-        with self.subTest("a second one exits at once"):
-            handler = self.started(once)
-            self.started_task(handler, "stuck", path=self.gate("never"))
-            handler.proc.send_signal(signal.SIGTERM)
-            handler.stderr_has("SIGTERM received")
-            handler.proc.send_signal(signal.SIGTERM)
-            self.assertEqual(handler.wait(), 128 + signal.SIGTERM)
-            self.assertFalse([m for m in handler.messages() if "result" in m])
+        # A second SIGTERM: test_second_sigterm_exits_at_once.
 
     def test_started_with_stdin_closed(self):
         # fd 0 closed: the private dup of stdout must not land on fd 0 (which then
