@@ -9,7 +9,6 @@ import { freePort } from '../../helpers/os.js';
 import { redisServerAvailable, startRedisServer, type StartedRedis } from '../../helpers/redis-cluster.js';
 import { startSupervisor, stopAllSupervisors, whenReady } from '../../helpers/supervisor.js';
 
-
 const available = redisServerAvailable();
 
 describe.skipIf(!available)('Redis Sentinel', () => {
