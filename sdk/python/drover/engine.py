@@ -1,10 +1,11 @@
 """Serving tasks: one asyncio loop in the main thread, a thread pool for sync functions.
 
-Lines from stdin arrive in the loop (see stdin_reader). Each task becomes an asyncio
-task that waits for one of ``concurrency`` slots, then runs the user's function:
-``async def`` on the loop, a plain function in a pool of ``concurrency`` threads.
-The reply is encoded and written as soon as the function returns (by the worker
-thread for sync functions, so a large result never blocks the loop).
+Lines from stdin arrive in the loop (see stdin_reader). An ``async def`` task becomes an
+asyncio task that waits for one of ``concurrency`` slots and runs on the loop; a plain
+function's task goes straight to a pool of ``concurrency`` threads (an asyncio task and a
+future per task were a third of the SDK's cost per tiny task). The reply is encoded and
+written as soon as the function returns (by the worker thread for sync functions, so a
+large result never blocks the loop).
 
 A batched task function (``@task(batch=N)``) is served by a Batcher (batcher.py)
 instead: tasks are gathered and the function is called with a list of payloads.
@@ -22,6 +23,7 @@ import inspect
 import os
 import signal
 import sys
+import threading
 
 from . import context
 from .batcher import Batcher
@@ -50,6 +52,9 @@ class Engine(object):
                 max_workers=1 if self.batcher else concurrency, thread_name_prefix="drover-task"
             )
         self.in_flight = {}
+        # A plain function's task: its start in the pool and a cancel before that start exclude
+        # each other (state.started / state.done), so exactly one of them answers it.
+        self.start_lock = threading.Lock()
         self.accepted = 0
         self.eof = False
         self.stopping = False
@@ -83,7 +88,12 @@ class Engine(object):
         if self.batcher is not None:
             self.batcher.add(state)
             return
-        state.aio_task = self.loop.create_task(self._serve(state))
+        if self.registered.is_async:
+            state.aio_task = self.loop.create_task(self._serve(state))
+            return
+        run = contextvars.copy_context().run
+        run(context._enter, state)  # the task's own context, in which the pool runs it
+        self.pool.submit(run, self._run_in_pool, state)
 
     def on_eof(self):
         self.eof = True
@@ -99,9 +109,17 @@ class Engine(object):
         if self.batcher is not None:
             self.batcher.cancel(state)
             return
-        # A sync function in a thread cannot be interrupted: it sees cancelled().
+        if not self.registered.is_async:
+            # Still queued for the pool: answered now, and skipped there. Running in a thread, it
+            # cannot be interrupted: it sees cancelled().
+            with self.start_lock:
+                answer = not state.started and not state.done
+                state.done = state.done or answer
+            if answer:
+                self.writer.write_bytes(encode_reply(cancelled_reply(task_id)))
+            return
         # A task not started yet sees the flag when it starts.
-        if state.started and not state.in_thread:
+        if state.started:
             state.aio_task.cancel()
 
     def on_signal(self, signum):
@@ -152,12 +170,7 @@ class Engine(object):
                 async with self.slots:
                     if state.cancel_requested.is_set():
                         raise asyncio.CancelledError()
-                    if self.registered.is_async:
-                        data = await self._run_async(state)
-                    else:
-                        state.in_thread = True
-                        run = contextvars.copy_context().run
-                        await self.loop.run_in_executor(self.pool, run, self._run_sync, state)
+                    data = await self._run_async(state)
             except asyncio.CancelledError:
                 data = encode_reply(cancelled_reply(task_id))
             if data is not None:
@@ -183,6 +196,23 @@ class Engine(object):
             return encode_reply(error_reply(task_id, error))
         except BaseException as error:
             return encode_reply(error_reply(task_id, error))
+
+    def _run_in_pool(self, state):
+        """In a pool thread: run a plain function's task unless a cancel answered it first;
+        then the loop forgets it."""
+        try:
+            with self.start_lock:
+                run = not state.done
+                state.started = state.in_thread = run
+            if run:
+                self._run_sync(state)
+        except BaseException as error:  # the reply could not be written: say so, and go on
+            warn("task %r: %s" % (state.info.task_id, error))
+        finally:
+            try:
+                self.loop.call_soon_threadsafe(self.finish_task, state)
+            except RuntimeError:  # the loop is closed: the handler is exiting
+                pass
 
     def _run_sync(self, state):
         """In a pool thread: call, encode, write the reply."""
