@@ -109,6 +109,9 @@ class Lifecycle(HandlerTest):
         self.release(gate)
         self.assertEqual(handler.reply("running")["result"], "released")
         self.assertEqual(handler.finish(), 0)
+        # Answered once, by the cancel: the worker that reached it later skipped it.
+        self.assertEqual([(m.get("error") or {}).get("type") for m in handler.messages() if m.get("task_id") == "queued"
+                          and ("result" in m or "error" in m)], ["Cancelled"])
 
     def test_run_once_serves_one_task_and_exits(self):
         handler = self.start({"FIXTURE_MODE": "once"})
