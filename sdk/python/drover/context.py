@@ -75,8 +75,7 @@ class TaskState(object):
         self.cancel_requested = threading.Event()
         self.done = False
         self.aio_task = None  # the asyncio.Task serving it
-        self.started = False  # that asyncio.Task has begun running
-        self.in_thread = False  # a sync function is running in the pool
+        self.started = False  # its asyncio.Task began, or a pool thread took it (engine.py)
 
     def emit(self, message):
         """Write a progress/partial line unless the task was already answered."""

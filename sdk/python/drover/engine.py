@@ -203,7 +203,7 @@ class Engine(object):
         try:
             with self.start_lock:
                 run = not state.done
-                state.started = state.in_thread = run
+                state.started = run
             if run:
                 self._run_sync(state)
         except BaseException as error:  # the reply could not be written: say so, and go on
