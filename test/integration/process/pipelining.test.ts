@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
 import { PYTHON, fixture, pyHandler } from '../../helpers/handlers.js';
 import { attempt, startPool } from './pool-helpers.js';
+import { MAX_WRITE_AHEAD } from '../../../src/process/write-ahead.js';
 
 const openAtArrival = (o: { ok: boolean; result?: unknown }): number => (o.ok ? (o.result as { open_at_arrival: number }).open_at_arrival : -1);
 
@@ -49,7 +50,7 @@ describe('pipelining (tasks written ahead into a long-lived handler)', () => {
     }
     expect(short).toBeGreaterThanOrEqual(16);
     expect(pool.capacity).toBeGreaterThan(1); // 1 + the depth, sized from these tasks' durations
-    expect(pool.capacity).toBeLessThanOrEqual(9);
+    expect(pool.capacity).toBeLessThanOrEqual(1 + MAX_WRITE_AHEAD);
     expect(capacityEvents).toBe(1);
     // Now the task after a long one is written ahead behind it...
     const [long, behind] = await Promise.all([pool.run(attempt({ delay_ms: 300 })), pool.run(attempt(17))]);
