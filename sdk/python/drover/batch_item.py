@@ -40,7 +40,7 @@ class BatchItem(object):
 
     def cancelled(self):
         """True once the supervisor asked to cancel this task (its reply is already sent)."""
-        return self._state.cancel_requested.is_set()
+        return self._state.cancel_requested
 
     def progress(self, fraction, message=None):
         """Report progress of this task (``fraction`` in 0..1, clamped)."""

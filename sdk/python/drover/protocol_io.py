@@ -160,13 +160,17 @@ def claim_streams():
         return _claimed
 
 
+# Made once: json.dumps with any non-default option builds a new encoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def encode_line(obj):
     """One protocol line as UTF-8 bytes, newline included.
 
     Raises ``TypeError`` / ``ValueError`` when ``obj`` is not JSON (NaN and
     Infinity are refused: they are not JSON and the supervisor could not parse them).
     """
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = _ENCODER.encode(obj)
     try:
         return (text + "\n").encode("utf-8")
     except UnicodeEncodeError:

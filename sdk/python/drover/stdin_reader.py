@@ -13,9 +13,11 @@ from .log import warn
 CHUNK = 1 << 20
 
 
-def start_reader(fd, loop, on_line, on_eof):
-    """Call ``on_line(bytes)`` for each line (newline stripped) and then ``on_eof()``,
-    both in ``loop``'s thread. ``fd`` None means: EOF at once."""
+def start_reader(fd, loop, on_line, on_eof, lines_in_reader=False):
+    """Call ``on_line(bytes)`` for each line (newline stripped) and then ``on_eof()``.
+    ``on_eof`` runs in ``loop``'s thread; so does ``on_line``, unless ``lines_in_reader``:
+    then it runs in the reader thread itself, which saves a wake-up of the loop per line
+    (``on_line`` must be thread-safe then). ``fd`` None means: EOF at once."""
 
     def deliver(callback, *args):
         try:
@@ -23,6 +25,15 @@ def start_reader(fd, loop, on_line, on_eof):
             return True
         except RuntimeError:  # the loop is closed: the handler is exiting
             return False
+
+    def deliver_here(callback, line):
+        try:
+            callback(line)
+        except Exception as error:  # a bug must not stop the reading of later lines
+            warn("handling a stdin line failed: %s: %s" % (type(error).__name__, error))
+        return True
+
+    deliver_line = deliver_here if lines_in_reader else deliver
 
     def pump():
         pending = []
@@ -50,10 +61,10 @@ def start_reader(fd, loop, on_line, on_eof):
                         piece = b"".join(pending)
                         pending = []
                     start = newline + 1
-                    if not deliver(on_line, piece):
+                    if not deliver_line(on_line, piece):
                         return
             if pending:
-                deliver(on_line, b"".join(pending))
+                deliver_line(on_line, b"".join(pending))
         finally:
             deliver(on_eof)
 

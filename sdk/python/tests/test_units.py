@@ -11,6 +11,7 @@ import unittest
 import drover
 from drover import decorators, protocol_io, replies
 from drover.context import TaskInfo
+from drover.task_threads import TaskThreads
 
 
 class Signatures(unittest.TestCase):
@@ -163,6 +164,41 @@ class Writer(unittest.TestCase):
         os.close(write_end)
         self.assertEqual(len(seen), 1)
         self.assertIsInstance(seen[0], BrokenPipeError)
+
+
+class TaskThreadsTest(unittest.TestCase):
+    def test_runs_everything_submitted_before_shutdown_returns(self):
+        threads = TaskThreads(3)
+        done = []
+        lock = threading.Lock()
+
+        def work(i):
+            with lock:
+                done.append(i)
+
+        for i in range(200):
+            threads.submit(work, i)
+        threads.shutdown()
+        self.assertEqual(sorted(done), list(range(200)))
+
+    def test_one_thread_runs_in_submission_order(self):
+        threads = TaskThreads(1)
+        done = []
+        for i in range(50):
+            threads.submit(done.append, i)
+        threads.shutdown()
+        self.assertEqual(done, list(range(50)))
+
+    def test_an_error_is_warned_about_and_the_thread_goes_on(self):
+        threads = TaskThreads(1)
+        done = []
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            threads.submit(lambda: 1 / 0)
+            threads.submit(done.append, "after")
+            threads.shutdown()
+        self.assertEqual(done, ["after"])
+        self.assertIn("ZeroDivisionError", stderr.getvalue())
 
 
 class OutsideATask(unittest.TestCase):
