@@ -6,10 +6,19 @@ const WRITTEN = Promise.resolve();
 /**
  * Writes one JSON object per line to a stream, respecting backpressure: when the pipe is
  * full the returned promise waits for 'drain'. Writes are queued in order, never interleaved.
+ *
+ * The lines written in one turn of the event loop go out in one write(v) at its end (the
+ * stream is corked until process.nextTick): a write that wakes a sleeping handler costs the
+ * supervisor 25-60 µs on a VM, so a refill of several tasks should wake it once.
  */
 export class LineWriter {
   readonly #stream: Writable;
   #closed = false;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#stream.uncork();
+  };
 
   constructor(stream: Writable) {
     this.#stream = stream;
@@ -31,7 +40,13 @@ export class LineWriter {
   /** Write a line already serialised (it must end with a newline). */
   writeLine(line: string): Promise<void> {
     // Not async: a write the pipe takes at once (nearly every one) allocates no promise.
-    if (this.closed || this.#stream.write(line)) return WRITTEN;
+    if (this.closed) return WRITTEN;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#stream.cork();
+      process.nextTick(this.#uncork);
+    }
+    if (this.#stream.write(line)) return WRITTEN;
     return new Promise<void>((resolve) => {
       const done = (): void => {
         this.#stream.off('drain', done);
