@@ -5,6 +5,7 @@
 import { BatchResultError } from './errors.js';
 import type { TaskOutcome } from './messages.js';
 import type { BatchInfo, BatchItem } from './registry.js';
+import type { TaskCancel } from './task-cancel.js';
 import { emitPartial, emitProgress, type TaskScope } from './task-context.js';
 
 /** A task waiting in the gather buffer. */
@@ -16,19 +17,26 @@ export interface BatchMember {
 }
 
 /** The argument of the batch function: per-item info, and a signal for "every item cancelled". */
-export function batchInfo(members: readonly BatchMember[], signal: AbortSignal, startedAt: number): BatchInfo {
+export function batchInfo(members: readonly BatchMember[], cancel: TaskCancel, startedAt: number): BatchInfo {
   const items = members.map(
     ({ scope, payload, arrivedAt }): BatchItem =>
       Object.freeze({
         ...scope.task,
-        signal: scope.controller.signal,
+        get signal() {
+          return scope.cancel.signal;
+        },
         payload,
         waitedMs: startedAt - arrivedAt,
         progress: (fraction: number, message?: string) => emitProgress(scope, fraction, message),
         partial: (data: unknown) => emitPartial(scope, data),
       }),
   );
-  return Object.freeze({ items: Object.freeze(items), signal });
+  return Object.freeze({
+    items: Object.freeze(items),
+    get signal() {
+      return cancel.signal;
+    },
+  });
 }
 
 /** Maps what the batch function returned to one outcome per task; a bad shape fails them all. */

@@ -10,11 +10,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { encodePartial, encodeProgress, type CurrentTask } from './messages.js';
+import type { TaskCancel } from './task-cancel.js';
 
 /** The bookkeeping of one running task, shared with the worker. */
 export interface TaskScope {
   readonly task: CurrentTask;
-  readonly controller: AbortController;
+  readonly cancel: TaskCancel;
   /** Set once the reply is queued; later progress and partial output is dropped. */
   done: boolean;
   /** Writes one protocol line. */
@@ -56,8 +57,8 @@ export function currentTask(): CurrentTask | undefined {
 export function cancelled(): boolean {
   const scope = storage.getStore();
   if (!scope) return false;
-  if (isBatch(scope)) return scope.items.every((item) => item.controller.signal.aborted);
-  return scope.controller.signal.aborted;
+  if (isBatch(scope)) return scope.items.every((item) => item.cancel.aborted);
+  return scope.cancel.aborted;
 }
 
 /** Writes a progress line for one task (checks the arguments; a no-op once it replied). */

@@ -13,6 +13,7 @@ import { batchInfo, batchOutcomes, type BatchMember } from './batch-call.js';
 import { CancelledError } from './errors.js';
 import { encodeReply, parseInbound, sniffTaskId, type CurrentTask, type TaskOutcome } from './messages.js';
 import type { BatchTaskFunction, RegisteredTask, TaskFunction, TaskInfo } from './registry.js';
+import { TaskCancel } from './task-cancel.js';
 import { runInTaskScope, type TaskScope } from './task-context.js';
 import { warn } from './warn.js';
 
@@ -48,10 +49,10 @@ interface Pending {
   arrivedAt: number;
 }
 
-/** The batch being served: its tasks, and the controller of its "every task cancelled" signal. */
+/** The batch being served: its tasks, and its "every task cancelled" cancellation. */
 interface RunningBatch {
   scopes: TaskScope[];
-  controller: AbortController;
+  cancel: TaskCancel;
 }
 
 export function createWorker(params: WorkerParams): Worker {
@@ -88,9 +89,14 @@ export function createWorker(params: WorkerParams): Worker {
   }
 
   function start({ task, payload }: Pending, fn: TaskFunction): void {
-    const scope: TaskScope = { task, controller: new AbortController(), done: false, emit };
+    const scope: TaskScope = { task, cancel: new TaskCancel(), done: false, emit };
     running.set(task.taskId, scope);
-    const info: TaskInfo = Object.freeze({ ...task, signal: scope.controller.signal });
+    const info: TaskInfo = Object.freeze({
+      ...task,
+      get signal() {
+        return scope.cancel.signal;
+      },
+    });
     runInTaskScope(scope, () => fn(payload, ctx, info))
       .then(
         (result): TaskOutcome => ({ ok: true, result }),
@@ -129,14 +135,14 @@ export function createWorker(params: WorkerParams): Worker {
 
   function startBatch(pendings: Pending[], fn: BatchTaskFunction, now: number): void {
     const members: BatchMember[] = pendings.map(({ task, payload, arrivedAt }) => ({
-      scope: { task, controller: new AbortController(), done: false, emit },
+      scope: { task, cancel: new TaskCancel(), done: false, emit },
       payload,
       arrivedAt,
     }));
-    const current: RunningBatch = { scopes: members.map((m) => m.scope), controller: new AbortController() };
+    const current: RunningBatch = { scopes: members.map((m) => m.scope), cancel: new TaskCancel() };
     batch = current;
     for (const scope of current.scopes) running.set(scope.task.taskId, scope);
-    const info = batchInfo(members, current.controller.signal, now);
+    const info = batchInfo(members, current.cancel, now);
     runInTaskScope({ items: current.scopes }, () => fn(members.map((m) => m.payload), ctx, info))
       .then(
         (results) => batchOutcomes(results, members.length),
@@ -165,11 +171,11 @@ export function createWorker(params: WorkerParams): Worker {
   function cancel(taskId: string): void {
     const scope = running.get(taskId);
     if (scope) {
-      if (!scope.controller.signal.aborted) scope.controller.abort(new CancelledError());
+      scope.cancel.abort(new CancelledError());
       if (batch?.scopes.includes(scope)) {
         // The call goes on for the other tasks of the batch: answer this one now.
         finishScope(scope, { ok: false, error: new CancelledError() });
-        if (batch.scopes.every((s) => s.controller.signal.aborted)) batch.controller.abort(new CancelledError());
+        if (batch.scopes.every((s) => s.cancel.aborted)) batch.cancel.abort(new CancelledError());
         checkFinished();
       }
       return;
