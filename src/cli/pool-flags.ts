@@ -22,7 +22,7 @@ export function addPoolFlags(command: Command): Command {
   return command
     .option('-c, --concurrency <n>', 'handler processes (long-lived) or processes at once (one-shot)', parsePositive, 1)
     .option('--mode <mode>', 'long (load once, serve many) or oneshot (a process per task)', parseMode, 'long')
-    .option('--pipeline <n|auto>', 'long-lived: tasks written ahead into each handler beyond its concurrency, so it never waits between tasks; auto = up to 32 while its tasks take under 2 ms, 0 = off (default: auto)', parseCountOrAuto)
+    .option('--pipeline <n|auto>', 'long-lived: tasks written ahead into each handler beyond its concurrency, so it never waits between tasks; auto = up to 32 while its tasks take under 2 ms (handlers of concurrency 1), 0 = off (default: auto)', parseCountOrAuto)
     .option('--load-timeout <duration>', 'fail a start that is not ready after this long (default: none)', parseDuration)
     .option('--max-tasks-per-process <n>', 'recycle a process after n tasks (default: never)', parseCount)
     .option('--max-rss <size>', 'recycle a process whose memory (with its children) exceeds this, e.g. 4G', parseSize)

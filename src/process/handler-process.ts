@@ -160,11 +160,14 @@ export class HandlerProcess {
       throw new DroverError('POOL_STOPPED', `process ${this.name} cannot take task ${attempt.id}: it ${why}`);
     }
     this.tasksStarted += 1;
+    // Written ahead: the handler is busy with as many tasks as it takes at once, so this line
+    // can wait for the end of the turn and share one write (one wake-up) with the others.
+    const writtenAhead = this.#inFlight.size >= this.concurrency;
     const task = new InFlightTask(attempt, this.#timedOut);
     this.#inFlight.set(attempt.id, task);
     // deadline_ms from the write time: a written-ahead task's real timeout starts later, so the
     // handler's deadline is never later than ours (docs/protocol.md).
-    void this.#stdin.writeLine(taskLine(attempt, task.writtenAt));
+    void this.#stdin.writeLine(taskLine(attempt, task.writtenAt), writtenAhead);
     if (this.mode === 'oneshot') this.#stdin.end();
     this.#startWaiting();
     return task.outcome;
@@ -278,7 +281,10 @@ export class HandlerProcess {
       return;
     }
     this.#release(taskId);
-    if (this.#autoWriteAhead?.note(task.elapsedPrecise())) this.#opts.onCapacityChange?.();
+    // auto writes ahead only into a process that takes one task at a time. One that declared more
+    // already holds several; a batching one that got tasks written ahead saw them arrive while a
+    // batch ran and started its next batch partial (batch=32: 27-28 items, 2,200 vs 3,300 tasks/s).
+    if (this.concurrency === 1 && this.#autoWriteAhead?.note(task.elapsedPrecise())) this.#opts.onCapacityChange?.();
     if (task.settled) {
       this.counters.lateReplies += 1;
       this.#log.info({ task: taskId }, 'reply after the task timed out or was cancelled: dropped');

@@ -7,17 +7,20 @@ const WRITTEN = Promise.resolve();
  * Writes one JSON object per line to a stream, respecting backpressure: when the pipe is
  * full the returned promise waits for 'drain'. Writes are queued in order, never interleaved.
  *
- * The lines written in one turn of the event loop go out in one write(v) at its end (the
- * stream is corked until process.nextTick): a write that wakes a sleeping handler costs the
- * supervisor 25-60 µs on a VM, so a refill of several tasks should wake it once.
+ * A line written with `coalesce` waits for the end of the current turn of the event loop
+ * (process.nextTick), and goes out with the others of that turn in one writev: a write that
+ * wakes a sleeping handler costs the supervisor 25-60 µs on a VM. Any other line goes out at
+ * once, with the coalesced ones before it.
  */
 export class LineWriter {
   readonly #stream: Writable;
   #closed = false;
+  /** The stream is corked by us (coalesced lines are waiting in it). */
   #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#stream.uncork();
+  #flushQueued = false;
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    this.#uncork();
   };
 
   constructor(stream: Writable) {
@@ -37,16 +40,21 @@ export class LineWriter {
     return this.writeLine(`${JSON.stringify(message)}\n`);
   }
 
-  /** Write a line already serialised (it must end with a newline). */
-  writeLine(line: string): Promise<void> {
+  /** Write a line already serialised (it must end with a newline); `coalesce`: see the class. */
+  writeLine(line: string, coalesce = false): Promise<void> {
     // Not async: a write the pipe takes at once (nearly every one) allocates no promise.
     if (this.closed) return WRITTEN;
-    if (!this.#corked) {
+    if (coalesce && !this.#corked) {
       this.#corked = true;
       this.#stream.cork();
-      process.nextTick(this.#uncork);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        process.nextTick(this.#flush);
+      }
     }
-    if (this.#stream.write(line)) return WRITTEN;
+    const accepted = this.#stream.write(line);
+    if (!coalesce) this.#uncork();
+    if (accepted) return WRITTEN;
     return new Promise<void>((resolve) => {
       const done = (): void => {
         this.#stream.off('drain', done);
@@ -58,6 +66,12 @@ export class LineWriter {
       this.#stream.once('close', done);
       this.#stream.once('error', done);
     });
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#stream.uncork();
   }
 
   /** EOF on the handler's stdin: "finish in-flight work and exit". */

@@ -62,6 +62,19 @@ describe('pipelining (tasks written ahead into a long-lived handler)', () => {
     expect(pair.map(openAtArrival)).toEqual([1, 1]);
   });
 
+  it("'auto' writes nothing ahead into a handler that declared a concurrency above 1 (a batching one would start partial batches)", async () => {
+    const { pool } = startPool({ command: pyHandler('inflight.py', { CONCURRENCY: '2', DELAY_MS: '0' }) });
+    await pool.whenReady();
+    let capacityEvents = 0;
+    pool.on('capacity', () => (capacityEvents += 1));
+    const seen: number[] = [];
+    // 160 short tasks, two at a time: ten times the streak after which a concurrency-1 handler gets some.
+    for (let i = 0; i < 80; i += 1) seen.push(...(await Promise.all([pool.run(attempt(2 * i)), pool.run(attempt(2 * i + 1))])).map(openAtArrival));
+    expect(seen.every((s) => s >= 1 && s <= 2)).toBe(true);
+    expect(pool.capacity).toBe(2);
+    expect(capacityEvents).toBe(0);
+  });
+
   it("starts a written-ahead task's timeout only when the handler has a slot for it", async () => {
     // Each task takes 700 ms and may take 1200: counted from the write, the second and third
     // would time out (1400 ms after they were written).

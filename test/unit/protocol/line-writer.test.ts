@@ -20,39 +20,55 @@ function recordingStream(): { stream: Writable; calls: string[][] } {
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const line = (id: string): string => `{"task_id":"${id}"}\n`;
 
 describe('LineWriter', () => {
-  it('sends the lines written in one turn of the event loop in one write, in order', async () => {
-    const { stream, calls } = recordingStream();
-    const writer = new LineWriter(stream);
-    await Promise.all([writer.write({ task_id: 'a' }), writer.write({ task_id: 'b' }), writer.writeLine('{"task_id":"c"}\n')]);
-    await nextTurn();
-    expect(calls).toEqual([['{"task_id":"a"}\n', '{"task_id":"b"}\n', '{"task_id":"c"}\n']]);
-
-    await writer.write({ task_id: 'd' });
-    await nextTurn();
-    expect(calls).toEqual([['{"task_id":"a"}\n', '{"task_id":"b"}\n', '{"task_id":"c"}\n'], ['{"task_id":"d"}\n']]);
-  });
-
-  it('a corked line goes out at the end of the same turn (process.nextTick), before any timer or I/O callback', async () => {
+  it('a line goes out at once unless it may be coalesced', () => {
     const { stream, calls } = recordingStream();
     const writer = new LineWriter(stream);
     void writer.write({ task_id: 'a' });
-    expect(calls).toEqual([]); // corked for the rest of this turn
-    await new Promise<void>((resolve) => process.nextTick(resolve));
-    expect(calls).toEqual([['{"task_id":"a"}\n']]);
+    void writer.writeLine(line('b'));
+    expect(calls).toEqual([[line('a')], [line('b')]]);
   });
 
-  it('end() sends the lines still corked, then ends the stream', async () => {
+  it('the coalesced lines of one turn go out in one write at its end (process.nextTick), in order', async () => {
+    const { stream, calls } = recordingStream();
+    const writer = new LineWriter(stream);
+    void writer.writeLine(line('a'), true);
+    void writer.writeLine(line('b'), true);
+    void writer.writeLine(line('c'), true);
+    expect(calls).toEqual([]);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(calls).toEqual([[line('a'), line('b'), line('c')]]);
+
+    await nextTurn();
+    void writer.writeLine(line('d'), true);
+    await nextTurn();
+    expect(calls).toEqual([[line('a'), line('b'), line('c')], [line('d')]]);
+  });
+
+  it('a line that may not wait takes the coalesced ones before it along, at once', async () => {
+    const { stream, calls } = recordingStream();
+    const writer = new LineWriter(stream);
+    void writer.writeLine(line('a'), true);
+    void writer.write({ type: 'cancel', task_id: 'x' });
+    expect(calls).toEqual([[line('a'), '{"type":"cancel","task_id":"x"}\n']]);
+    // Coalescing again in the same turn still flushes at its end.
+    void writer.writeLine(line('b'), true);
+    await nextTurn();
+    expect(calls).toEqual([[line('a'), '{"type":"cancel","task_id":"x"}\n'], [line('b')]]);
+  });
+
+  it('end() sends the coalesced lines, then ends the stream; later lines are dropped', async () => {
     const { stream, calls } = recordingStream();
     const writer = new LineWriter(stream);
     const finished = new Promise<void>((resolve) => stream.once('finish', resolve));
-    void writer.write({ task_id: 'a' });
+    void writer.writeLine(line('a'), true);
     writer.end();
     await finished;
-    expect(calls).toEqual([['{"task_id":"a"}\n']]);
+    expect(calls).toEqual([[line('a')]]);
     expect(writer.closed).toBe(true);
-    await writer.write({ task_id: 'late' }); // after end: dropped without an error
+    await writer.write({ task_id: 'late' });
     expect(calls).toHaveLength(1);
   });
 });
