@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BENCH, now, pythonWith } from './env.mjs';
-import { CHUNK, drainTimeoutMs } from './drain.mjs';
+import { CHUNK, WARMUP_TASKS, drainTimeoutMs } from './drain.mjs';
 import { startProcess } from './procs.mjs';
 import { deleteMatching, uniquePrefix } from './redis.mjs';
 
@@ -67,17 +67,18 @@ export async function openBullmq(url, processor, { concurrency = 2 } = {}) {
 
 /**
  * BullMQ enqueue-to-last-result: addBulk in chunks, until the worker's `completed` count
- * reaches N. A few warm-up jobs first, so that sandboxed children are already running.
+ * reaches N. WARMUP_TASKS jobs first (not timed), as for drover and the floor.
  */
 export async function bullmqDrain({ url, tasks, processor, hooks = {} }) {
   const b = await openBullmq(url, processor);
   try {
-    await b.add(4);
-    await b.completedAtLeast(4, 30_000);
+    const warmup = Math.min(WARMUP_TASKS, tasks);
+    await b.add(warmup);
+    await b.completedAtLeast(warmup, drainTimeoutMs(warmup));
     await hooks.before?.(b);
     const t0 = now();
-    await b.add(tasks, 4);
-    await b.completedAtLeast(4 + tasks, drainTimeoutMs(tasks));
+    await b.add(tasks, warmup);
+    await b.completedAtLeast(warmup + tasks, drainTimeoutMs(tasks));
     const ms = now() - t0;
     await hooks.after?.({ ms, polls: 0 });
     return ms;
