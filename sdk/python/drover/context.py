@@ -79,7 +79,7 @@ class TaskState(object):
         self.cancel_requested = False
         self.done = False
         self.aio_task = None  # the asyncio.Task serving it
-        self.started = False  # its asyncio.Task began, or a pool thread took it (engine.py)
+        self.started = False  # its asyncio.Task began, or a task thread took it (engine.py)
 
     def emit(self, message):
         """Write a progress/partial line unless the task was already answered."""
