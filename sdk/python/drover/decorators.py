@@ -1,12 +1,13 @@
 """``@task`` and ``@load``: register the handler's functions (runqy-python's names)."""
 
-import inspect
+import types
 
 from .log import warn
 
 __all__ = ["task", "load"]
 
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_CO_VARARGS = 0x04  # inspect.CO_VARARGS
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE
 
 
 DEFAULT_MAX_WAIT_MS = 5
@@ -53,7 +54,18 @@ class Registered(object):
 _registry = {"task": None, "load": None}
 
 
+def _plain_function(fn):
+    """A ``def`` whose code tells all: not wrapped (functools.wraps), no ``__signature__``, not
+    marked a coroutine function. Read from its code object, without importing inspect (~10 ms
+    of a one-shot handler's start); anything else goes through inspect."""
+    return (type(fn) is types.FunctionType and not hasattr(fn, "__wrapped__")
+            and not hasattr(fn, "__signature__") and not hasattr(fn, "_is_coroutine_marker"))
+
+
 def is_async_callable(fn):
+    if _plain_function(fn):
+        return bool(fn.__code__.co_flags & _CO_COROUTINE)
+    import inspect
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None)
     )
@@ -61,11 +73,16 @@ def is_async_callable(fn):
 
 def _positional_count(fn):
     """(number of positional parameters, has *args), or None if unknown."""
+    if _plain_function(fn):
+        code = fn.__code__
+        return code.co_argcount, bool(code.co_flags & _CO_VARARGS)
+    import inspect
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return None
-    count = sum(1 for p in params if p.kind in _POSITIONAL)
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    count = sum(1 for p in params if p.kind in positional)
     var = any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params)
     return count, var
 

@@ -9,13 +9,12 @@ SIGINT while the task runs lets it finish (then exit 0) and a second exits at on
 with 128 + signal number; one while waiting for the task exits 0.
 """
 
-import inspect
 import os
 import select
 import signal
 
 from . import context
-from .call_helpers import await_it, exit_code
+from .call_helpers import await_it, exit_code, is_awaitable
 from .context import TaskInfo, TaskState
 from .log import warn
 from .replies import encode_reply, error_reply, result_reply, shutting_down_reply
@@ -107,7 +106,7 @@ def serve_one(registered, ctx, writer, in_fd, ready):
     code = 0
     try:
         result = registered.call(task.payload, ctx)
-        if inspect.isawaitable(result):  # a plain function that returned a coroutine
+        if is_awaitable(result):  # a plain function that returned a coroutine
             import asyncio
             result = asyncio.run(await_it(result))
         data = encode_reply(result_reply(task_id, result))

@@ -16,12 +16,10 @@ asyncio and the engine are imported only when needed: a one-shot handler pays it
 imports on every task.
 """
 
-import inspect
 import sys
-import traceback
 
 from . import once
-from .call_helpers import await_it
+from .call_helpers import await_it, is_awaitable
 from .decorators import get_loader, get_task
 from .orphan import set_parent_death_signal
 from .protocol_io import LineWriter, claim_streams
@@ -67,10 +65,11 @@ def _serve(concurrency, max_tasks):
         if loader is not None:
             try:
                 ctx = loader()
-                if inspect.isawaitable(ctx):
+                if is_awaitable(ctx):
                     loop = loop or _new_loop()
                     ctx = loop.run_until_complete(await_it(ctx))
             except Exception as error:
+                import traceback
                 traceback.print_exc()
                 writer.write({"status": "error", "error": _load_error(error)})
                 return 1

@@ -140,12 +140,14 @@ class Lifecycle(HandlerTest):
 
     def test_run_once_of_a_plain_function_imports_no_event_loop(self):
         # A one-shot handler pays its imports on every task: asyncio and the thread pool
-        # (~20 ms of a ~50 ms start) only for an async function.
+        # (~20 ms of a ~50 ms start), inspect and traceback (~16 ms) only for an async
+        # function (asyncio imports the last two itself).
         for env, needed in (({}, False), (ASYNC, True)):
             with self.subTest(async_task=needed):
                 handler = self.started(env, script=fixture("once_plain.py"))
                 handler.task("m", {})
-                self.assertEqual(handler.reply("m")["result"], {"asyncio": needed, "pool": needed})
+                self.assertEqual(handler.reply("m")["result"],
+                                 {"asyncio": needed, "pool": needed, "inspect": needed, "traceback": needed})
                 self.assertEqual(handler.wait(), 0)
 
     def test_run_once_signals_as_run(self):

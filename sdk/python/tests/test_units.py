@@ -2,6 +2,7 @@
 
 import contextlib
 import functools
+import inspect
 import io
 import json
 import os
@@ -9,7 +10,7 @@ import threading
 import unittest
 
 import drover
-from drover import decorators, protocol_io, replies
+from drover import call_helpers, decorators, protocol_io, replies
 from drover.context import TaskInfo
 from drover.task_threads import TaskThreads
 
@@ -51,6 +52,52 @@ class Signatures(unittest.TestCase):
         self.assertTrue(decorators.is_async_callable(handler))
         self.assertTrue(decorators.is_async_callable(AsyncCallable()))
         self.assertFalse(decorators.is_async_callable(lambda payload: None))
+
+    def test_plain_functions_read_from_their_code_agree_with_inspect(self):
+        def positional_only(payload, ctx, /):
+            return ctx
+
+        def keyword_ctx(payload, *, ctx=None):
+            return ctx
+
+        def inner(payload, ctx):
+            return ctx
+
+        @functools.wraps(inner)
+        def wrapped(*args, **kwargs):  # signature() follows __wrapped__ to (payload, ctx)
+            return inner(*args, **kwargs)
+
+        def generator(payload):
+            yield payload
+
+        async def coroutine(payload, ctx):
+            return ctx
+
+        for fn, wants in ((positional_only, True), (keyword_ctx, False), (wrapped, True),
+                          (generator, False), (coroutine, True)):
+            self.assertEqual(self.wants(fn), wants, fn.__name__)
+            sig = inspect.signature(fn)
+            count = sum(1 for p in sig.parameters.values() if p.kind in
+                        (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+            var = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
+            self.assertEqual(decorators._positional_count(fn), (count, var), fn.__name__)
+            self.assertEqual(decorators.is_async_callable(fn), inspect.iscoroutinefunction(fn), fn.__name__)
+
+    def test_is_awaitable_agrees_with_inspect(self):
+        async def coroutine():
+            return 1
+
+        def generator():
+            yield 1
+
+        class Awaitable(object):
+            def __await__(self):
+                return iter(())
+
+        made = coroutine()
+        self.addCleanup(made.close)
+        for obj in (made, generator(), Awaitable(), 1, None, "x", coroutine):
+            self.assertEqual(call_helpers.is_awaitable(obj), inspect.isawaitable(obj), repr(obj))
 
     def test_task_decorator_forms_and_checks(self):
         @drover.task()
