@@ -17,11 +17,10 @@ is cancelled).
 import asyncio
 import collections
 import contextvars
-import inspect
 
 from . import context
 from .batch_item import BatchItem
-from .call_helpers import await_it as _await, exit_code as _exit_code
+from .call_helpers import await_it as _await, exit_code as _exit_code, is_awaitable
 from .context import BatchScope
 from .errors import BatchResultError
 
@@ -149,7 +148,7 @@ class Batcher(object):
     async def _run_async(self, scope):
         try:
             results = self._call(scope)
-            if inspect.isawaitable(results):
+            if is_awaitable(results):
                 results = await results
         except asyncio.CancelledError:
             raise
@@ -164,7 +163,7 @@ class Batcher(object):
         """In the worker thread: call, then write every reply."""
         try:
             results = self._call(scope)
-            if inspect.isawaitable(results):
+            if is_awaitable(results):
                 future = asyncio.run_coroutine_threadsafe(_await(results), self.loop)
                 results = future.result()
         except SystemExit as error:

@@ -3,6 +3,8 @@
 import collections.abc
 import types
 
+from .replies import encode_reply, error_reply, result_reply
+
 _CO_ITERABLE_COROUTINE = 0x100  # inspect.CO_ITERABLE_COROUTINE
 
 
@@ -25,3 +27,19 @@ def exit_code(system_exit):
     if code is None:
         return 0
     return code if isinstance(code, int) else 1
+
+
+def call_to_reply(registered, payload, ctx, task_id, resolve):
+    """Call a task function once and encode its reply line: ``(data, code)``, where ``code`` is
+    the exit code a ``sys.exit()`` inside it asked for, else None. ``resolve(awaitable)``
+    finishes what the function returned when that is awaitable (a plain function may return
+    a coroutine)."""
+    try:
+        result = registered.call(payload, ctx)
+        if is_awaitable(result):
+            result = resolve(result)
+        return encode_reply(result_reply(task_id, result)), None
+    except SystemExit as error:
+        return encode_reply(error_reply(task_id, error)), exit_code(error)
+    except BaseException as error:
+        return encode_reply(error_reply(task_id, error)), None

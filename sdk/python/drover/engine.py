@@ -21,7 +21,6 @@ task wakes it.
 import asyncio
 import concurrent.futures
 import contextvars
-import inspect
 import os
 import signal
 import sys
@@ -29,7 +28,7 @@ import threading
 
 from . import context
 from .batcher import Batcher
-from .call_helpers import await_it as _await, exit_code as _exit_code
+from .call_helpers import await_it as _await, call_to_reply, exit_code as _exit_code, is_awaitable
 from .context import TaskInfo, TaskState
 from .log import warn
 from .replies import cancelled_reply, encode_reply, error_reply, result_reply, shutting_down_reply
@@ -214,7 +213,7 @@ class Engine(object):
         task_id = state.info.task_id
         try:
             result = self.registered.call(state.payload, self.ctx)
-            if inspect.isawaitable(result):
+            if is_awaitable(result):
                 result = await result
             return encode_reply(result_reply(task_id, result))
         except asyncio.CancelledError:
@@ -241,20 +240,15 @@ class Engine(object):
 
     def _run_sync(self, state):
         """In a task thread: call, encode, write the reply."""
-        task_id = state.info.task_id
-        try:
-            result = self.registered.call(state.payload, self.ctx)
-            if inspect.isawaitable(result):
-                future = asyncio.run_coroutine_threadsafe(_await(result), self.loop)
-                result = future.result()
-            data = encode_reply(result_reply(task_id, result))
-        except SystemExit as error:
-            self.loop.call_soon_threadsafe(self.request_stop, _exit_code(error))
-            data = encode_reply(error_reply(task_id, error))
-        except BaseException as error:
-            data = encode_reply(error_reply(task_id, error))
+        data, code = call_to_reply(self.registered, state.payload, self.ctx, state.info.task_id, self._on_loop)
+        if code is not None:
+            self.loop.call_soon_threadsafe(self.request_stop, code)
         state.done = True
         self.writer.write_bytes(data)
+
+    def _on_loop(self, awaitable):
+        """In a task thread: what a plain function returned, when awaitable, awaited on the loop."""
+        return asyncio.run_coroutine_threadsafe(_await(awaitable), self.loop).result()
 
     # -- the loop ---------------------------------------------------------------
     def _install_signals(self):

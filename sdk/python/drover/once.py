@@ -14,10 +14,10 @@ import select
 import signal
 
 from . import context
-from .call_helpers import await_it, exit_code, is_awaitable
+from .call_helpers import await_it, call_to_reply
 from .context import TaskInfo, TaskState
 from .log import warn
-from .replies import encode_reply, error_reply, result_reply, shutting_down_reply
+from .replies import encode_reply, shutting_down_reply
 from .task_line import parse_task_line
 
 CHUNK = 1 << 20
@@ -103,20 +103,15 @@ def serve_one(registered, ctx, writer, in_fd, ready):
     context._register(task)
     context._enter(task)
     task.started = True
-    code = 0
-    try:
-        result = registered.call(task.payload, ctx)
-        if is_awaitable(result):  # a plain function that returned a coroutine
-            import asyncio
-            result = asyncio.run(await_it(result))
-        data = encode_reply(result_reply(task_id, result))
-    except SystemExit as error:
-        code = exit_code(error)
-        data = encode_reply(error_reply(task_id, error))
-    except BaseException as error:
-        data = encode_reply(error_reply(task_id, error))
+    data, code = call_to_reply(registered, task.payload, ctx, task_id, _run_awaitable)
     task.done = True
     writer.write_bytes(data)
     context._unregister(task)
-    return code
+    return code or 0
+
+
+def _run_awaitable(awaitable):
+    """What a plain function returned, when it is a coroutine: run on a loop made for it."""
+    import asyncio
+    return asyncio.run(await_it(awaitable))
 

@@ -184,8 +184,18 @@ class Replies(HandlerTest):
         self.assertEqual(handler.finish(), 0)
 
     def test_sys_exit_in_a_task_replies_then_exits_with_its_code(self):
-        handler = self.started()
-        handler.task("x", {"op": "exit", "code": 3})
-        reply = handler.reply("x")
-        self.assertEqual(reply["error"]["type"], "SystemExit")
-        self.assertEqual(handler.wait(), 3)
+        for env in ({}, {"FIXTURE_MODE": "once"}):
+            with self.subTest(**env):
+                handler = self.started(env)
+                handler.task("x", {"op": "exit", "code": 3})
+                reply = handler.reply("x")
+                self.assertEqual(reply["error"]["type"], "SystemExit")
+                self.assertEqual(handler.wait(), 3)
+
+    def test_a_coroutine_returned_by_a_plain_function_is_awaited(self):
+        for env in ({}, {"FIXTURE_MODE": "once"}):
+            with self.subTest(**env):
+                handler = self.started(env)
+                handler.task("c", {"op": "returns_coroutine"})
+                self.assertEqual(handler.reply("c")["result"], "awaited")
+                self.assertEqual(handler.finish(), 0)
