@@ -66,8 +66,10 @@ export function claimSteps(
   let draws = 0;
   for (const queue of order) {
     const n = Math.min(drawn.get(queue) ?? 0, room - draws);
-    if (n > 0) shares.set(queue, n);
-    draws += Math.max(0, n);
+    if (n > 0) {
+      shares.set(queue, n);
+      draws += n;
+    }
   }
   for (; draws < room; draws += 1) {
     let pick = random() * total;
