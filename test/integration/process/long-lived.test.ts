@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pyHandler } from '../../helpers/handlers.js';
 import { attempt, startPool } from './pool-helpers.js';
 
@@ -57,6 +57,9 @@ describe('long-lived pool', () => {
   it('stops gracefully: in-flight work finishes, then the processes exit', async () => {
     const { pool } = startPool({ command: pyHandler('echo.py', { DELAY_MS: '400' }), concurrency: 2, pipeline: 0 });
     await pool.whenReady();
+    // whenReady is the first ready process: on a busy machine the second came after stop(), and
+    // its task was handed back unstarted. Both run a task here.
+    await vi.waitFor(() => expect(pool.stats().ready).toBe(2), { timeout: 15_000 });
     const running = [pool.run(attempt(1)), pool.run(attempt(2))];
     await new Promise((r) => setTimeout(r, 100));
     const queuedLater = pool.run(attempt(3));
