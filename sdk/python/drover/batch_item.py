@@ -67,13 +67,18 @@ class BatchItem(object):
 
     def _reply(self, outcome):
         """Reply with a result, or an error when ``outcome`` is an exception instance."""
+        data = self._reply_bytes(outcome)
+        if data is not None:
+            self._state.writer.write_bytes(data)
+
+    def _reply_bytes(self, outcome):
+        """The reply line to write for ``outcome``, or None when this task was answered already
+        (the caller must write it: the task counts as answered from here on)."""
         if not self._claim():
-            return
+            return None
         if isinstance(outcome, BaseException):
-            data = encode_reply(error_reply(self.task_id, outcome))
-        else:
-            data = encode_reply(result_reply(self.task_id, outcome))
-        self._state.writer.write_bytes(data)
+            return encode_reply(error_reply(self.task_id, outcome))
+        return encode_reply(result_reply(self.task_id, outcome))
 
     def _reply_cancelled(self):
         if self._claim():

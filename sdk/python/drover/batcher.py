@@ -142,8 +142,13 @@ class Batcher(object):
             outcomes = _outcomes(results, len(scope.items))
         except BatchResultError as error:
             outcomes = [error] * len(scope.items)
-        for item, outcome in zip(scope.items, outcomes):
-            item._reply(outcome)
+        # One write for the whole batch: the supervisor reads every reply at once and refills
+        # the freed slots together, so the next batch's tasks arrive together too. A reply per
+        # write let the refill trickle in over several ms and split batches at max_wait_ms.
+        lines = [item._reply_bytes(outcome) for item, outcome in zip(scope.items, outcomes)]
+        data = b"".join(line for line in lines if line is not None)
+        if data:
+            self.engine.writer.write_bytes(data)
 
     async def _run_async(self, scope):
         try:

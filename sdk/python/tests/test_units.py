@@ -11,7 +11,9 @@ import unittest
 
 import drover
 from drover import call_helpers, decorators, protocol_io, replies
-from drover.context import TaskInfo
+from drover.batch_item import BatchItem
+from drover.batcher import Batcher
+from drover.context import BatchScope, TaskInfo, TaskState
 from drover.task_threads import TaskThreads
 
 
@@ -211,6 +213,30 @@ class Writer(unittest.TestCase):
         os.close(write_end)
         self.assertEqual(len(seen), 1)
         self.assertIsInstance(seen[0], BrokenPipeError)
+
+
+class BatchReplies(unittest.TestCase):
+    """A batch's replies go out in one write (the supervisor refills the slots together)."""
+
+    def test_one_write_per_batch_without_the_items_answered_already(self):
+        writes = []
+
+        class RecordingWriter(object):
+            def write_bytes(self, data):
+                writes.append(data)
+
+        writer = RecordingWriter()
+        states = [TaskState(TaskInfo.from_message({"task_id": "t%d" % i}), i, writer) for i in range(3)]
+        items = [BatchItem(state, 0.0) for state in states]
+        items[1]._reply_cancelled()  # a cancel answered this one while the batch ran
+        batcher = Batcher.__new__(Batcher)  # only _reply_all is exercised: it needs engine.writer
+        batcher.engine = type("Engine", (), {"writer": writer})()
+        batcher._reply_all(BatchScope(items), [10, 11, ValueError("bad 12")])
+        self.assertEqual(len(writes), 2)  # the cancel's reply, then the batch's one write
+        lines = [json.loads(line) for line in writes[1].decode().splitlines()]
+        self.assertEqual([line["task_id"] for line in lines], ["t0", "t2"])
+        self.assertEqual(lines[0]["result"], 10)
+        self.assertEqual(lines[1]["error"]["message"], "bad 12")
 
 
 class TaskThreadsTest(unittest.TestCase):
