@@ -1,8 +1,10 @@
 /**
- * Writes whole lines to one stream, in order, one `write()` call per line, so lines never
- * interleave. When the stream reports backpressure (`write()` returned false) further lines wait
- * in memory for `'drain'`; each line's promise resolves once the stream has handed it to the OS.
- * After a stream error every pending and later line resolves at once (nobody reads them).
+ * Writes whole lines to one stream, in order, so lines never interleave. Lines queued in the same
+ * turn (a batch's replies, tasks that finished together) go out in one `write()` once the turn's
+ * microtasks ran: one syscall, and one wake-up of the supervisor, instead of one per line. When
+ * the stream reports backpressure (`write()` returned false) further lines wait in memory for
+ * `'drain'`; each line's promise resolves once the stream has handed it to the OS. After a
+ * stream error every pending and later line resolves at once (nobody reads them).
  */
 
 /** The subset of a Writable the writer needs; `write` may be a saved original method. */
@@ -45,23 +47,31 @@ export function createLineWriter(sink: LineSink, onError: (error: Error) => void
     onError(error);
   }
 
+  let pumpQueued = false;
+  const queuedPump = (): void => {
+    pumpQueued = false;
+    pump();
+  };
+
   function pump(): void {
-    while (!waitingForDrain && !failed && queue.length > 0) {
-      const line = queue.shift() as QueuedLine;
-      unfinished.add(line);
-      const accepted = sink.write(line.text, (error) => {
+    if (waitingForDrain || failed || queue.length === 0) return;
+    const lines = queue.splice(0);
+    const text = lines.length === 1 ? (lines[0] as QueuedLine).text : lines.map((line) => line.text).join('');
+    for (const line of lines) unfinished.add(line);
+    const accepted = sink.write(text, (error) => {
+      for (const line of lines) {
         unfinished.delete(line);
         line.done();
-        if (error) fail(error);
-        settleIdle();
-      });
-      if (!accepted) {
-        waitingForDrain = true;
-        sink.once('drain', () => {
-          waitingForDrain = false;
-          pump();
-        });
       }
+      if (error) fail(error);
+      settleIdle();
+    });
+    if (!accepted) {
+      waitingForDrain = true;
+      sink.once('drain', () => {
+        waitingForDrain = false;
+        pump();
+      });
     }
   }
 
@@ -72,7 +82,10 @@ export function createLineWriter(sink: LineSink, onError: (error: Error) => void
       if (failed) return Promise.resolve();
       return new Promise<void>((resolve) => {
         queue.push({ text: `${line}\n`, done: resolve });
-        pump();
+        if (!pumpQueued) {
+          pumpQueued = true;
+          queueMicrotask(queuedPump);
+        }
       });
     },
     flush() {

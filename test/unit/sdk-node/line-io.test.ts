@@ -32,19 +32,25 @@ function fakeSink(capacity: number) {
 }
 
 describe('line writer', () => {
-  it('writes whole lines in order and holds further lines while the sink is full', async () => {
-    const fake = fakeSink(2);
+  it("writes a turn's lines in one write, in order, and holds further lines while the sink is full", async () => {
+    const fake = fakeSink(1);
     const writer = createLineWriter(fake.sink, () => {});
     const done: string[] = [];
-    for (const text of ['a', 'b', 'c', 'd']) void writer.writeLine(text).then(() => done.push(text));
-    expect(fake.written).toEqual(['a\n', 'b\n']); // write() returned false after "b"
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    for (const text of ['a', 'b']) void writer.writeLine(text).then(() => done.push(text));
+    expect(fake.written).toEqual([]); // written once the turn's microtasks ran
+    await tick();
+    expect(fake.written).toEqual(['a\nb\n']); // one write; write() returned false (full)
+    for (const text of ['c', 'd']) void writer.writeLine(text).then(() => done.push(text));
+    await tick();
+    expect(fake.written).toEqual(['a\nb\n']); // held until 'drain'
     let flushed = false;
     void writer.flush().then(() => {
       flushed = true;
     });
     fake.drain();
-    expect(fake.written).toEqual(['a\n', 'b\n', 'c\n', 'd\n']);
-    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.written).toEqual(['a\nb\n', 'c\nd\n']);
+    await tick();
     expect(done).toEqual(['a', 'b']);
     expect(flushed).toBe(false);
     fake.drain();
