@@ -28,7 +28,7 @@ export const QUEUE_KEY_NAMES = [
   'defaults', // HASH per-queue defaults
   'stats', // HASH totals: completed, failed, cancelled, retried, stale, reason:<r>
   'throughput', // HASH c:<minute> / f:<minute> counters
-  'counters', // HASH seq, fseq, token, recoverCursor
+  'counters', // HASH seq, fseq, token, recoverCursor, idem (a task had an idempotency key)
   'wake', // LIST wake tokens for blocked supervisors
   'idle', // LIST "<expiresAt> <leaseMs> <supervisor id>" of supervisors blocked on an empty queue
   'inboxPrefix', // + supervisor id -> LIST tasks an enqueue leased to that idle supervisor (claim rows as JSON)

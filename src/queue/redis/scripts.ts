@@ -28,6 +28,8 @@ export const LUA_CONSTANTS: Readonly<Record<string, number | string>> = {
   FIFO_OFFSET: 2 ** 40,
   PROMOTE_BATCH: 1000,
   TRIM_BATCH: 100,
+  /** Most list entries one RPUSH of enqueue-many carries (Lua's unpack has a stack limit). */
+  PUSH_BATCH: 1000,
   RECOVER_BATCH: 1000,
   THROUGHPUT_MINUTES: 60,
   MAX_RETRIES: DEFAULT_QUEUE_DEFAULTS.maxRetries,

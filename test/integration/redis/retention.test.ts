@@ -62,6 +62,27 @@ describe('RedisBackend: retention, stats and health', () => {
     expect(stats.totals.completed).toBe(12);
   });
 
+  it('trimming releases the idempotency keys of trimmed tasks, in a queue that uses them', async () => {
+    await f.backend.setQueueDefaults('trimidem', { keepCompleted: 2 });
+    await f.backend.enqueueMany('trimidem', [{ payload: 0 }, { payload: 1 }]);
+    const counters = keys.queue('trimidem').counters;
+    expect(await f.redis.hget(counters, 'idem')).toBeNull(); // no key yet: trimming reads none
+    const keyed = await f.backend.enqueueMany('trimidem', [2, 3, 4].map((n) => ({ payload: n, options: { idempotencyKey: `k${n}` } })));
+    expect(await f.redis.hget(counters, 'idem')).toBe('1');
+    let task = await claimOne(f.backend, 'trimidem');
+    for (;;) {
+      const { next } = await f.backend.complete(task, 'ok', LEASE);
+      if (!next) break;
+      task = next;
+    }
+    // Five completed, two kept: k2 went with its task (k3 and k4 kept theirs).
+    expect(await f.redis.zcard(keys.queue('trimidem').completed)).toBe(2);
+    expect(await f.redis.exists(keys.idempotency('trimidem', 'k2'))).toBe(0);
+    expect(await f.redis.get(keys.idempotency('trimidem', 'k4'))).toBe(keyed[2]!.id);
+    const again = await f.backend.enqueue('trimidem', 'again', { idempotencyKey: 'k2' });
+    expect(again.created).toBe(true);
+  });
+
   it('caps each event stream at eventsMaxLen (approximately)', async () => {
     await f.backend.setQueueDefaults('cap', { eventsMaxLen: 10 });
     const { id } = await f.backend.enqueue('cap', 'x');

@@ -1,7 +1,7 @@
 -- cancel: pending or scheduled -> cancelled now (idempotency key released); active -> cancel
 -- requested (flag on the task) and published on CH.cancel so the owning supervisor cancels
 -- it in its handler; finished tasks are left alone.
--- KEYS: pending pendingList scheduled active cancelled defaults stats throughput taskPrefix eventsPrefix idemPrefix
+-- KEYS: pending pendingList scheduled active cancelled defaults stats throughput counters taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: donePrefix notifyPrefix cancel
 -- ARGV: 1 id, 2 error JSON recorded on a task cancelled before it ran
 -- Returns: the task's state after the call, '' when the task does not exist

@@ -15,6 +15,7 @@ if #A % 3 ~= 0 then
 end
 local now = now_ms()
 local flags, others, woke = {}, {}, false
+local list_batch = {} -- priority-0 entries, pushed together below (one call instead of one per task)
 for i = 1, #A, 3 do
   local args
   if A[i + 2] == '' then
@@ -25,7 +26,7 @@ for i = 1, #A, 3 do
       return redis.error_reply('DROVER_BAD_ARG enqueue-many options must list 13 values, got ' .. (#args - 3))
     end
   end
-  local reply, added = enqueue_one(args, now)
+  local reply, added = enqueue_one(args, now, nil, list_batch)
   if reply[1] == 1 then
     flags[#flags + 1] = '1'
   else
@@ -33,6 +34,9 @@ for i = 1, #A, 3 do
     others[#others + 1] = {(i + 2) / 3, reply[2], reply[3]}
   end
   if added then woke = true end
+end
+for i = 1, #list_batch, C.PUSH_BATCH do
+  redis.call('RPUSH', Q.pendingList, unpack(list_batch, i, math.min(#list_batch, i + C.PUSH_BATCH - 1)))
 end
 if woke then wake() end
 return {table.concat(flags), others}

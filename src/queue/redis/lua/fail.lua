@@ -5,7 +5,7 @@
 -- the state it led to are recorded (finishedToken / finishedAs): a second run for the same
 -- attempt (a re-sent command whose reply was lost) is accepted again with the same answer,
 -- without changing or counting anything.
--- KEYS: scheduled active failed cancelled defaults stats throughput wake taskPrefix eventsPrefix idemPrefix
+-- KEYS: scheduled active failed cancelled defaults stats throughput wake counters taskPrefix eventsPrefix idemPrefix
 -- CHANNELS: donePrefix notifyPrefix
 -- ARGV: 1 id, 2 token, 3 reason, 4 error JSON, 5 retry (1/0), 6 retryAfterMs ('' = backoff),
 --       7 a random number in [0, 1) for the jitter

@@ -2,9 +2,20 @@
 -- Q.counters, Q.wake, Q.taskPrefix, Q.idemPrefix.
 
 -- A: one task's 16 or 17 arguments (see enqueue.lua). With `hand_off` (dispatch.lua), a task that
--- would be pending is offered to it first. Returns {created (1/0), id, state} and, as a second
--- value, whether a pending task was added (the caller wakes a supervisor once).
-local function enqueue_one(A, now, hand_off)
+-- would be pending is offered to it first. With `list_batch` (a table), a priority-0 task's entry
+-- is appended there instead of pushed: the caller pushes the batch's entries in one RPUSH.
+-- Returns {created (1/0), id, state} and, as a second value, whether a pending task was added
+-- (the caller wakes a supervisor once).
+-- Marks the queue as one whose tasks may hold idempotency keys (once per call): trimming reads a
+-- trimmed task's key only then (finish.lua idem_used).
+local idem_marked = false
+local function mark_idem_used()
+  if idem_marked then return end
+  redis.call('HSET', Q.counters, 'idem', '1')
+  idem_marked = true
+end
+
+local function enqueue_one(A, now, hand_off, list_batch)
   local id = A[1]
   local tk = Q.taskPrefix .. id
   local idem = A[14]
@@ -59,6 +70,7 @@ local function enqueue_one(A, now, hand_off)
   if idem ~= '' then
     put('idem', idem)
     redis.call('SET', Q.idemPrefix .. idem, id)
+    mark_idem_used()
   end
   if state == 'scheduled' then
     redis.call('HSET', tk, unpack(h))
@@ -68,6 +80,10 @@ local function enqueue_one(A, now, hand_off)
   -- enqueue.lua passes dispatch.lua's hand_off: a supervisor waiting on the empty queue may take it.
   if hand_off and hand_off(now, id, h, {A[3], A[15], max_retry, timeout, A[16]}) then return {1, id, state}, false end
   redis.call('HSET', tk, unpack(h))
-  push_pending(id, tonumber(A[4]))
+  if list_batch and tonumber(A[4]) == 0 then
+    list_batch[#list_batch + 1] = list_entry(id)
+  else
+    push_pending(id, tonumber(A[4]))
+  end
   return {1, id, state}, true
 end

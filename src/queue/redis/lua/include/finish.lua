@@ -1,6 +1,6 @@
 -- finish.lua: terminal transitions, retention and trimming (needs common).
 -- Uses Q.active, Q.completed / Q.failed / Q.cancelled (whichever the state needs), Q.defaults,
--- Q.stats, Q.throughput, Q.taskPrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix, CH.notifyPrefix.
+-- Q.counters, Q.stats, Q.throughput, Q.taskPrefix, Q.eventsPrefix, Q.idemPrefix, CH.donePrefix, CH.notifyPrefix.
 
 -- Releases a task's idempotency key when it still points to the task.
 local function release_idem(id)
@@ -11,11 +11,20 @@ local function release_idem(id)
   end
 end
 
--- Deletes every key of the given tasks (one DEL) and releases their idempotency keys.
-local function delete_task_keys(ids)
+-- Whether a task of this queue was ever enqueued with an idempotency key (enqueue-core marks it).
+-- Tasks of a queue never marked hold none, so trimming them reads nothing more: one call per
+-- task. (A key left by a version before the mark expires with its task's TTL, and an enqueue
+-- that finds it pointing to a deleted task creates the task anew.)
+local function idem_used()
+  return redis.call('HGET', Q.counters, 'idem') ~= false
+end
+
+-- Deletes every key of the given tasks (one DEL) and releases their idempotency keys, unless
+-- `no_idem` says none of them has one.
+local function delete_task_keys(ids, no_idem)
   local keys = {}
   for _, id in ipairs(ids) do
-    release_idem(id)
+    if not no_idem then release_idem(id) end
     keys[#keys + 1] = Q.taskPrefix .. id
     keys[#keys + 1] = Q.eventsPrefix .. id
   end
@@ -36,7 +45,7 @@ local function trim_finished(set, keep, now)
   local excess = redis.call('ZCARD', set) - keep
   if excess >= trim_step(keep) then
     local ids = redis.call('ZRANGE', set, 0, math.min(excess, C.TRIM_BATCH) - 1)
-    delete_task_keys(ids)
+    delete_task_keys(ids, not idem_used())
     redis.call('ZREM', set, unpack(ids))
   end
 end
