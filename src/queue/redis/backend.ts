@@ -12,7 +12,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { FailureReason, TaskError, TaskState } from '../task.js';
 import { enqueue, enqueueMany, getQueueDefaults, setQueueDefaults, type EnqueueResult } from './enqueue.js';
 import { cancel, deleteTask, onCancel, purgeDead, retryDead } from './admin.js';
-import { type ClaimedTask, parseClaimedTask } from './claimed-task.js';
+import { type ClaimedTask, parseInboxRow } from './claimed-task.js';
 import { type BackendContext, createContext } from './context.js';
 import { DEFAULT_PREFIX } from './keys.js';
 import { type ExtendResult, type RecoverOptions, type RecoverResult, extendLeases, recover } from './leases.js';
@@ -130,7 +130,7 @@ export class RedisBackend {
    * of this backend has that queue's inbox (its claims must then not pass `idleMs`).
    */
   setInbox(supervisorId: string, queue: string, onTask: (task: ClaimedTask) => void): boolean {
-    return this.waiter.setInbox(supervisorId, queue, (q, row) => onTask(parseClaimedTask(q, row)));
+    return this.waiter.setInbox(supervisorId, queue, (q, row) => onTask(parseInboxRow(q, row)));
   }
 
   /** How many more tasks enqueues may hand this backend's supervisor of `queue` (0: it is not registered idle there). */
@@ -140,7 +140,7 @@ export class RedisBackend {
 
   /** Leaves the idle lists `supervisorId` is registered on; returns what was handed over meanwhile. */
   leaveIdle(supervisorId: string): Promise<ClaimedTask[]> {
-    return this.guard('leaveIdle', async () => (await this.waiter.leaveAll(supervisorId)).map(([queue, row]) => parseClaimedTask(queue, row)));
+    return this.guard('leaveIdle', async () => (await this.waiter.leaveAll(supervisorId)).map(([queue, row]) => parseInboxRow(queue, row)));
   }
 
   /**

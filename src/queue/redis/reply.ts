@@ -1,12 +1,13 @@
 /** Small, strict readers for script replies (which arrive as `unknown`). */
 import { DroverError } from '../../errors.js';
 
-function bad(what: string, value: unknown): DroverError {
+/** The error for a script reply that is not of the form expected. */
+export function unexpectedReply(what: string, value: unknown): DroverError {
   return new DroverError('QUEUE_ERROR', `unexpected script reply: ${what} (${JSON.stringify(value)})`);
 }
 
 export function asArray(value: unknown, what = 'array'): unknown[] {
-  if (!Array.isArray(value)) throw bad(`expected ${what}`, value);
+  if (!Array.isArray(value)) throw unexpectedReply(`expected ${what}`, value);
   return value as unknown[];
 }
 
@@ -14,12 +15,12 @@ export function asString(value: unknown, what = 'string'): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
   if (Buffer.isBuffer(value)) return value.toString('utf8');
-  throw bad(`expected ${what}`, value);
+  throw unexpectedReply(`expected ${what}`, value);
 }
 
 export function asNumber(value: unknown, what = 'number'): number {
   const n = typeof value === 'number' ? value : Number(asString(value, what));
-  if (!Number.isFinite(n)) throw bad(`expected ${what}`, value);
+  if (!Number.isFinite(n)) throw unexpectedReply(`expected ${what}`, value);
   return n;
 }
 
