@@ -17,54 +17,6 @@ export interface ClaimedTask extends TaskAttempt {
   attempts: number;
 }
 
-/** The values of a claimed task, as strings (numbers as decimal text), in one place for both row forms. */
-interface ClaimValues {
-  id: string;
-  payloadJson: string;
-  type: string;
-  meta: string;
-  retryCount: number;
-  maxRetry: number;
-  timeoutMs: number;
-  token: number;
-  leaseExpiresAt: number;
-  enqueuedAt: number;
-  startedAt: number;
-  attempts: number;
-}
-
-function toClaimedTask(queue: string, v: ClaimValues): ClaimedTask {
-  let payload: { value: unknown } | undefined;
-  const payloadJson = v.payloadJson;
-  const task: ClaimedTask = {
-    id: v.id,
-    queue,
-    // Parsed only if read, once: the handler gets payloadJson verbatim.
-    get payload(): unknown {
-      payload ??= { value: parseJson(payloadJson) ?? null };
-      return payload.value;
-    },
-    payloadJson,
-    retryCount: v.retryCount,
-    maxRetry: v.maxRetry,
-    token: v.token,
-    leaseExpiresAt: v.leaseExpiresAt,
-    enqueuedAt: v.enqueuedAt,
-    startedAt: v.startedAt,
-    attempts: v.attempts,
-  };
-  if (v.type !== '') task.type = v.type;
-  if (v.timeoutMs > 0) {
-    task.timeoutMs = v.timeoutMs;
-    task.deadlineMs = v.startedAt + v.timeoutMs;
-  }
-  const meta = parseJson(v.meta);
-  if (typeof meta === 'object' && meta !== null && !Array.isArray(meta)) {
-    task.meta = meta as Record<string, unknown>;
-  }
-  return task;
-}
-
 /**
  * One row of a claim's reply (claim-core.lua claim_row): [id, numbers, payload] or [id, numbers,
  * payload, type, meta], numbers being "retryCount maxRetry timeoutMs token leaseExpiresAt
@@ -77,20 +29,38 @@ export function parseClaimRow(queue: string, row: unknown): ClaimedTask {
   const n = asString(r[1], 'claimed task numbers').split(' ');
   if (n.length !== 8) throw unexpectedReply('8 numbers in a claimed task', r[1]);
   const num = (i: number): number => asNumber(n[i], 'claimed task number');
-  return toClaimedTask(queue, {
+  const payloadJson = asString(r[2]);
+  const timeoutMs = num(2);
+  const startedAt = num(6);
+  let payload: { value: unknown } | undefined;
+  const task: ClaimedTask = {
     id: asString(r[0]),
-    payloadJson: asString(r[2]),
-    type: r.length === 5 ? asString(r[3]) : '',
-    meta: r.length === 5 ? asString(r[4]) : '',
+    queue,
+    // Parsed only if read, once: the handler gets payloadJson verbatim.
+    get payload(): unknown {
+      payload ??= { value: parseJson(payloadJson) ?? null };
+      return payload.value;
+    },
+    payloadJson,
     retryCount: num(0),
     maxRetry: num(1),
-    timeoutMs: num(2),
     token: num(3),
     leaseExpiresAt: num(4),
     enqueuedAt: num(5),
-    startedAt: num(6),
+    startedAt,
     attempts: num(7),
-  });
+  };
+  if (timeoutMs > 0) {
+    task.timeoutMs = timeoutMs;
+    task.deadlineMs = startedAt + timeoutMs;
+  }
+  if (r.length === 5) {
+    const type = asString(r[3]);
+    if (type !== '') task.type = type;
+    const meta = parseJson(asString(r[4]));
+    if (typeof meta === 'object' && meta !== null && !Array.isArray(meta)) task.meta = meta as Record<string, unknown>;
+  }
+  return task;
 }
 
 export function parseClaimedTasks(queue: string, reply: unknown): ClaimedTask[] {
@@ -101,22 +71,11 @@ export function parseClaimedTasks(queue: string, reply: unknown): ClaimedTask[] 
  * A row an enqueue's hand-off pushed on a supervisor's inbox (dispatch.lua, JSON): [id, payload,
  * type, retryCount, maxRetry, timeoutMs, meta, token, leaseExpiresAt, enqueuedAt, startedAt,
  * attempts]. An enqueue may run a client's scripts of another version than the supervisor's, so
- * this form stays as it was.
+ * this form stays as it was; it is read as the claim row it stands for.
  */
 export function parseInboxRow(queue: string, row: unknown): ClaimedTask {
   const r = asArray(row, 'claimed task');
-  return toClaimedTask(queue, {
-    id: asString(r[0]),
-    payloadJson: asString(r[1]),
-    type: asString(r[2]),
-    meta: asString(r[6]),
-    retryCount: asNumber(r[3]),
-    maxRetry: asNumber(r[4]),
-    timeoutMs: asNumber(r[5]),
-    token: asNumber(r[7]),
-    leaseExpiresAt: asNumber(r[8]),
-    enqueuedAt: asNumber(r[9]),
-    startedAt: asNumber(r[10]),
-    attempts: asNumber(r[11]),
-  });
+  if (r.length !== 12) throw unexpectedReply('an inbox row of 12 values', r);
+  const numbers = [r[3], r[4], r[5], r[7], r[8], r[9], r[10], r[11]].map((v) => asString(v, 'claimed task number')).join(' ');
+  return parseClaimRow(queue, [r[0], numbers, r[1], r[2], r[6]]);
 }

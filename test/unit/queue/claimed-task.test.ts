@@ -44,5 +44,6 @@ describe('claimed task rows', () => {
     const row = ['q:b1', '{"y":2}', 'kind', '0', '3', '0', '', 7, '1764200030000', '1764200000000', '1764200000000', 1];
     expect(parseInboxRow('q', row)).toMatchObject({ id: 'q:b1', payload: { y: 2 }, type: 'kind', maxRetry: 3, token: 7, attempts: 1 });
     expect(parseInboxRow('q', row).timeoutMs).toBeUndefined();
+    expect(() => parseInboxRow('q', row.slice(0, 11))).toThrow(/an inbox row of 12 values/);
   });
 });
