@@ -44,6 +44,9 @@ describe('RedisBackend: retention, stats and health', () => {
   it('trims the oldest completed tasks beyond keepCompleted inside the completing script', async () => {
     await f.backend.setQueueDefaults('trim', { keepCompleted: 5 });
     const { id: first } = await f.backend.enqueue('trim', 0);
+    // Ids start with their enqueue time: a later millisecond makes `first` sort first among
+    // completions of equal expiry (a trim keeps the highest scores, ties by id).
+    await sleep(2);
     await f.backend.enqueueMany('trim', Array.from({ length: 11 }, (_, i) => ({ payload: i + 1 })));
     let task = await claimOne(f.backend, 'trim');
     for (;;) {
