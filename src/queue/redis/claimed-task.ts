@@ -18,6 +18,50 @@ export interface ClaimedTask extends TaskAttempt {
 }
 
 /**
+ * A ClaimedTask read from Redis. A class, so that every claimed task shares one hidden class and
+ * its payload getter lives on the prototype: an object literal with a getter closing over the
+ * payload cost ~1.3 µs to make (against ~0.08) and came out in dictionary mode, which slows every
+ * later read of its fields on the supervisor's hot path.
+ */
+class RedisClaimedTask implements ClaimedTask {
+  readonly id: string;
+  readonly queue: string;
+  /** The handler gets it verbatim; `payload` parses it on first read, once. */
+  readonly payloadJson: string;
+  retryCount: number;
+  maxRetry: number;
+  token: number;
+  leaseExpiresAt: number;
+  enqueuedAt: number;
+  startedAt: number;
+  attempts: number;
+  // Declared up front (undefined when absent) so that every task has the same shape.
+  type: string | undefined = undefined;
+  timeoutMs: number | undefined = undefined;
+  deadlineMs: number | undefined = undefined;
+  meta: Record<string, unknown> | undefined = undefined;
+  #payload: { value: unknown } | undefined = undefined;
+
+  constructor(id: string, queue: string, payloadJson: string, n: readonly number[]) {
+    this.id = id;
+    this.queue = queue;
+    this.payloadJson = payloadJson;
+    this.retryCount = n[0]!;
+    this.maxRetry = n[1]!;
+    this.token = n[3]!;
+    this.leaseExpiresAt = n[4]!;
+    this.enqueuedAt = n[5]!;
+    this.startedAt = n[6]!;
+    this.attempts = n[7]!;
+  }
+
+  get payload(): unknown {
+    this.#payload ??= { value: parseJson(this.payloadJson) ?? null };
+    return this.#payload.value;
+  }
+}
+
+/**
  * One row of a claim's reply (claim-core.lua claim_row): [id, numbers, payload] or [id, numbers,
  * payload, type, meta], numbers being "retryCount maxRetry timeoutMs token leaseExpiresAt
  * enqueuedAt startedAt attempts". Few values per row: ioredis decodes each value of a reply at
@@ -26,33 +70,14 @@ export interface ClaimedTask extends TaskAttempt {
 export function parseClaimRow(queue: string, row: unknown): ClaimedTask {
   const r = asArray(row, 'claimed task');
   if (r.length !== 3 && r.length !== 5) throw unexpectedReply('a claimed task of 3 or 5 values', r);
-  const n = asString(r[1], 'claimed task numbers').split(' ');
-  if (n.length !== 8) throw unexpectedReply('8 numbers in a claimed task', r[1]);
-  const num = (i: number): number => asNumber(n[i], 'claimed task number');
-  const payloadJson = asString(r[2]);
-  const timeoutMs = num(2);
-  const startedAt = num(6);
-  let payload: { value: unknown } | undefined;
-  const task: ClaimedTask = {
-    id: asString(r[0]),
-    queue,
-    // Parsed only if read, once: the handler gets payloadJson verbatim.
-    get payload(): unknown {
-      payload ??= { value: parseJson(payloadJson) ?? null };
-      return payload.value;
-    },
-    payloadJson,
-    retryCount: num(0),
-    maxRetry: num(1),
-    token: num(3),
-    leaseExpiresAt: num(4),
-    enqueuedAt: num(5),
-    startedAt,
-    attempts: num(7),
-  };
+  const words = asString(r[1], 'claimed task numbers').split(' ');
+  if (words.length !== 8) throw unexpectedReply('8 numbers in a claimed task', r[1]);
+  const n = words.map((word) => asNumber(word, 'claimed task number'));
+  const task = new RedisClaimedTask(asString(r[0]), queue, asString(r[2]), n);
+  const timeoutMs = n[2]!;
   if (timeoutMs > 0) {
     task.timeoutMs = timeoutMs;
-    task.deadlineMs = startedAt + timeoutMs;
+    task.deadlineMs = task.startedAt + timeoutMs;
   }
   if (r.length === 5) {
     const type = asString(r[3]);
