@@ -1,11 +1,6 @@
 -- enqueue-core.lua: creating one task (needs common). Uses Q.pending, Q.pendingList, Q.scheduled, Q.defaults,
 -- Q.counters, Q.wake, Q.taskPrefix, Q.idemPrefix.
 
--- A: one task's 16 or 17 arguments (see enqueue.lua). With `hand_off` (dispatch.lua), a task that
--- would be pending is offered to it first. With `list_batch` (a table), a priority-0 task's entry
--- is appended there instead of pushed: the caller pushes the batch's entries in one RPUSH.
--- Returns {created (1/0), id, state} and, as a second value, whether a pending task was added
--- (the caller wakes a supervisor once).
 -- Marks the queue as one whose tasks may hold idempotency keys (once per call): trimming reads a
 -- trimmed task's key only then (finish.lua idem_used).
 local idem_marked = false
@@ -15,6 +10,11 @@ local function mark_idem_used()
   idem_marked = true
 end
 
+-- A: one task's 16 or 17 arguments (see enqueue.lua). With `hand_off` (dispatch.lua), a task that
+-- would be pending is offered to it first. With `list_batch` (a table), a priority-0 task's entry
+-- is appended there instead of pushed: the caller pushes the batch's entries in one RPUSH.
+-- Returns {created (1/0), id, state} and, as a second value, whether a pending task was added
+-- (the caller wakes a supervisor once).
 local function enqueue_one(A, now, hand_off, list_batch)
   local id = A[1]
   local tk = Q.taskPrefix .. id
