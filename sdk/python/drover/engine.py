@@ -139,9 +139,11 @@ class Engine(object):
         if self.signals > 1:
             warn("second %s: exiting now" % name)
             os._exit(128 + signum)
-        warn("%s received: finishing %d task(s) in flight, accepting no more"
-             % (name, len(self.in_flight)))
+        in_flight = len(self.in_flight)
+        # Stop first: a plain function's lines are read in another thread, and a line that
+        # follows the warning must be refused, not queued behind the tasks in flight.
         self.request_stop(0)
+        warn("%s received: finishing %d task(s) in flight, accepting no more" % (name, in_flight))
 
     def request_stop(self, code):
         """On the loop: accept no more tasks, finish once those in flight are answered."""
